@@ -1,0 +1,184 @@
+"""What every request goes through: counting, latency, faults, rate limit, token, then the route."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import struct
+import time
+from typing import Any
+
+from aiohttp import web
+
+from tests.emulator import routes
+from tests.emulator.auth import TokenStatus
+from tests.emulator.counters import RequestRecord
+from tests.emulator.errors import (
+    PROXY_502_HTML,
+    SERVER_ERRORS,
+    ApiError,
+    error_body,
+    insufficient_scope,
+    rate_limited,
+)
+from tests.emulator.faults import Fault
+from tests.emulator.ratelimit import RateDecision
+from tests.emulator.state import State
+
+log = logging.getLogger(__name__)
+
+_UNAUTHORIZED = {
+    TokenStatus.MISSING: ApiError(401, "Missing authentication"),
+    TokenStatus.INVALID: ApiError(401, "Invalid token", "invalid_token"),
+    TokenStatus.EXPIRED: ApiError(
+        401, "Expired token received for JSON Web Token validation", "invalid_token"
+    ),
+}
+_NOT_FOUND = routes.Answer.json(error_body(404, "Not Found"), 404)
+
+
+class ConnectionDropped(Exception):
+    """The 'reset' fault aborted the connection; there is no response to send."""
+
+
+class Pipeline:
+    """The aiohttp request handler of one emulator."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+        state = self.state
+        task = asyncio.current_task()
+        if task is not None:
+            state.tasks.add(task)
+        path, segments = routes.split_path(request.raw_path)
+        route, args = routes.resolve(request.method, segments)
+        endpoint = route.endpoint if route else "other"
+        record = RequestRecord(
+            method=request.method,
+            endpoint=endpoint,
+            raw_path=request.raw_path,
+            path=path,
+            query=dict(request.query),
+            started=time.monotonic(),
+            user_id=args[0] if endpoint == "user_logs" else None,
+        )
+        state.counters.begin(record)
+        status: int | None = None
+        size = 0
+        try:
+            response = await self._serve(request, route, args, record)
+            status, size = response.status, response.content_length or 0
+            return response
+        except ConnectionDropped:
+            raise asyncio.CancelledError from None
+        finally:
+            state.counters.finish(record, status, size, time.monotonic())
+            if task is not None:
+                state.tasks.discard(task)
+
+    async def _serve(
+        self,
+        request: web.BaseRequest,
+        route: routes.Route | None,
+        args: tuple[str, ...],
+        record: RequestRecord,
+    ) -> web.Response:
+        state = self.state
+        delay = state.latency_seconds()
+        if delay:
+            await asyncio.sleep(delay)
+        fault = state.faults.pick(record.endpoint, record.user_id)
+        record.fault = fault.kind if fault else None
+        if route is not None and route.rate_limited:
+            decision = state.limiter.take(record.endpoint)
+        else:
+            decision = state.limiter.peek(record.endpoint)
+        call = routes.Call(state, request, record.query, args)
+        if fault is not None:
+            answer = await self._fault(fault, call, route, decision)
+            if fault.kind == "429":
+                decision = RateDecision(False, decision.limit, 0, int(time.time()) + 1)
+        elif not decision.allowed:
+            answer = routes.Answer.json(rate_limited(), 429)
+        else:
+            answer = await self._route(call, route)
+        headers = {**answer.headers, **decision.headers()}
+        return web.Response(status=answer.status, body=answer.body, headers=headers)
+
+    async def _route(self, call: routes.Call, route: routes.Route | None) -> routes.Answer:
+        if route is None:
+            return _NOT_FOUND
+        try:
+            if route.scopes is not None:
+                check = self.state.authority.check(call.request.headers.get("Authorization"))
+                if check.status is not TokenStatus.VALID:
+                    raise _UNAUTHORIZED[check.status]
+                if check.scopes.isdisjoint(route.scopes):
+                    raise insufficient_scope(route.scopes)
+            return await route.handler(call)
+        except ApiError as error:
+            return routes.Answer.json(error.body(), error.status)
+        except Exception:
+            log.exception("emulator handler failed for %s", call.request.raw_path)
+            return routes.Answer.json(error_body(500, "Internal error"), 500)
+
+    async def _fault(
+        self,
+        fault: Fault,
+        call: routes.Call,
+        route: routes.Route | None,
+        decision: RateDecision,
+    ) -> routes.Answer:
+        kind = fault.kind
+        if kind == "429":
+            return routes.Answer.json(rate_limited(), 429)
+        if kind.isdigit():
+            message, code = SERVER_ERRORS[int(kind)]
+            return routes.Answer.json(error_body(int(kind), message, code), int(kind))
+        if kind == "html":
+            return routes.Answer(502, PROXY_502_HTML.encode(), {"Content-Type": "text/html"})
+        if kind == "reset":
+            _reset(call.request)
+            raise ConnectionDropped
+        if kind == "hang":
+            await asyncio.sleep(fault.hang_seconds)
+        elif kind == "revoke_token":
+            return self._revoke(call, route)
+        elif kind == "delete_user" and route is routes.USER_LOGS:
+            self.state.tenant.delete_user(call.args[0])
+        answer = await self._route(call, route) if decision.allowed else _too_many()
+        if kind == "truncated":
+            return routes.Answer(200, answer.body[: len(answer.body) // 2], answer.headers)
+        if kind == "invalid_json":
+            return routes.Answer(200, b"upstream cache: object not ready", answer.headers)
+        return answer
+
+    def _revoke(self, call: routes.Call, route: routes.Route | None) -> routes.Answer:
+        check = self.state.authority.check(call.request.headers.get("Authorization"))
+        if check.token is not None:
+            self.state.authority.revoke(check.token)
+        if route is routes.TOKEN:
+            return routes.Answer.json(
+                {"error": "invalid_client", "error_description": "Client authentication failed"},
+                401,
+            )
+        error = _UNAUTHORIZED[TokenStatus.INVALID]
+        return routes.Answer.json(error.body(), error.status)
+
+
+def _too_many() -> routes.Answer:
+    return routes.Answer.json(rate_limited(), 429)
+
+
+def _reset(request: web.BaseRequest) -> None:
+    """Drop the connection with a TCP RST, as a crashed proxy would."""
+    transport: Any = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()

@@ -1,0 +1,132 @@
+"""Auth0's token-bucket rate limits and the ``x-ratelimit-*`` headers that report them.
+
+One tenant-wide bucket, plus optional buckets for reading logs and reading users; a request
+needs a token from every bucket it falls under. Bucket size is the burst, refill the rate.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# What the headers say when no limit is configured: a roomy bucket that never runs dry.
+UNLIMITED_SIZE = 1000
+
+_BUCKET_GROUPS = {"user_logs": "logs", "logs": "logs", "users": "users"}
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: int  # UNIX epoch second when the bucket next gains a token
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "x-ratelimit-limit": str(self.limit),
+            "x-ratelimit-remaining": str(self.remaining),
+            "x-ratelimit-reset": str(self.reset),
+        }
+
+
+class TokenBucket:
+    """``burst`` tokens at most, ``rate`` tokens added per second; starts full."""
+
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("a rate limit needs rate > 0 and burst >= 1")
+        self.rate = rate
+        self.size = burst
+        self._clock = clock
+        self._tokens = float(burst)
+        self._updated = clock()
+
+    def refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.size, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+
+    def has_token(self) -> bool:
+        return self._tokens >= 1
+
+    def take(self) -> None:
+        self._tokens -= 1
+
+    @property
+    def remaining(self) -> int:
+        return int(self._tokens)
+
+    def reset_epoch(self) -> int:
+        """When the next whole token arrives (now if the bucket is full), in epoch seconds."""
+        if self._tokens >= self.size:
+            return int(time.time())
+        wait = (math.floor(self._tokens) + 1 - self._tokens) / self.rate
+        return math.ceil(time.time() + wait)
+
+    def decision(self, allowed: bool) -> RateDecision:
+        return RateDecision(allowed, self.size, self.remaining, self.reset_epoch())
+
+
+class RateLimiter:
+    """The tenant's buckets; ``take`` spends a token for a request to ``endpoint``."""
+
+    def __init__(
+        self,
+        rate: float | None = None,
+        burst: int | None = None,
+        *,
+        logs_rate: float | None = None,
+        logs_burst: int | None = None,
+        users_rate: float | None = None,
+        users_burst: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._global = _bucket(rate, burst, clock)
+        self._groups = {
+            "logs": _bucket(logs_rate, logs_burst, clock),
+            "users": _bucket(users_rate, users_burst, clock),
+        }
+
+    def _buckets(self, endpoint: str) -> list[TokenBucket]:
+        group = self._groups.get(_BUCKET_GROUPS.get(endpoint, ""))
+        return [b for b in (self._global, group) if b is not None]
+
+    def take(self, endpoint: str) -> RateDecision:
+        """Spend one token from every bucket of ``endpoint``, or none if any is empty."""
+        return self._decide(endpoint, spend=True)
+
+    def peek(self, endpoint: str) -> RateDecision:
+        """The headers ``endpoint`` would get, without spending a token."""
+        return self._decide(endpoint, spend=False)
+
+    def _decide(self, endpoint: str, *, spend: bool) -> RateDecision:
+        with self._lock:
+            buckets = self._buckets(endpoint)
+            if not buckets:
+                return RateDecision(True, UNLIMITED_SIZE, UNLIMITED_SIZE - 1, int(time.time()))
+            for bucket in buckets:
+                bucket.refill()
+            empty = [b for b in buckets if not b.has_token()]
+            if empty:
+                return empty[-1].decision(allowed=False)
+            if spend:
+                for bucket in buckets:
+                    bucket.take()
+            # Report the bucket closest to running dry: that is the one a client must respect.
+            tightest = min(buckets, key=lambda b: b.remaining)
+            return tightest.decision(allowed=True)
+
+
+def _bucket(
+    rate: float | None, burst: int | None, clock: Callable[[], float]
+) -> TokenBucket | None:
+    if rate is None:
+        return None
+    return TokenBucket(rate, burst if burst is not None else max(1, math.ceil(rate)), clock)

@@ -1,0 +1,233 @@
+"""The Emulator: an aiohttp server for one tenant, run on its own event loop in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import threading
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from tests.emulator.auth import DEFAULT_SCOPES, Authority, Client
+from tests.emulator.counters import Counters, RequestRecord
+from tests.emulator.faults import FaultPlan
+from tests.emulator.jobs import ExportJobs
+from tests.emulator.pipeline import Pipeline
+from tests.emulator.ratelimit import RateLimiter
+from tests.emulator.state import State
+from tests.emulator.tenant import Tenant, TenantSpec
+
+DEFAULT_DOMAIN = "tenant.emulator.auth0.local"
+
+
+class Emulator:
+    """A local Auth0 Management API serving ``tenant``; ``start()`` returns its base URL."""
+
+    def __init__(
+        self,
+        tenant: Tenant | TenantSpec | None = None,
+        *,
+        latency_ms: float = 0,
+        jitter_ms: float = 0,
+        rate_limit: float | None = None,
+        burst: int | None = None,
+        logs_rate_limit: float | None = None,
+        logs_burst: int | None = None,
+        users_rate_limit: float | None = None,
+        users_burst: int | None = None,
+        fault_rate: float = 0.0,
+        seed: int = 0,
+        retention_days: float = 30,
+        token_ttl: float = 86400,
+        domain: str = DEFAULT_DOMAIN,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        job_pending_polls: int = 1,
+        export_link_ttl: float = 60.0,
+    ) -> None:
+        if not isinstance(tenant, Tenant):
+            tenant = Tenant.generate(tenant)
+        tenant.retention_days = retention_days
+        self.tenant = tenant
+        self.domain = domain
+        self.host = host
+        self.port = port
+        self.retention_days = retention_days
+        self.faults = FaultPlan()
+        if fault_rate:
+            self.faults.random(fault_rate, seed=seed)
+        self._authority = Authority(domain, token_ttl, seed)
+        self.static_token = self._authority.issue(DEFAULT_SCOPES, subject="static@clients")
+        self._state = State(
+            tenant=tenant,
+            authority=self._authority,
+            limiter=RateLimiter(
+                rate_limit,
+                burst,
+                logs_rate=logs_rate_limit,
+                logs_burst=logs_burst,
+                users_rate=users_rate_limit,
+                users_burst=users_burst,
+            ),
+            faults=self.faults,
+            counters=Counters(),
+            jobs=ExportJobs(job_pending_polls, export_link_ttl),
+            latency_ms=latency_ms,
+            jitter_ms=jitter_ms,
+            rng=random.Random(seed),
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.ServerRunner | None = None
+        self.base_url = ""
+
+    # ----------------------------------------------------------------- knobs and probes
+
+    @property
+    def client_id(self) -> str:
+        return self._authority.default_client.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self._authority.default_client.client_secret
+
+    @property
+    def audience(self) -> str:
+        return self._authority.audience
+
+    @property
+    def counters(self) -> Counters:
+        return self._state.counters
+
+    @property
+    def request_log(self) -> list[RequestRecord]:
+        """Every request served since the last reset, oldest first (a snapshot)."""
+        return self._state.counters.log()
+
+    @property
+    def latency_ms(self) -> float:
+        return self._state.latency_ms
+
+    @latency_ms.setter
+    def latency_ms(self, value: float) -> None:
+        self._state.latency_ms = value
+
+    @property
+    def jitter_ms(self) -> float:
+        return self._state.jitter_ms
+
+    @jitter_ms.setter
+    def jitter_ms(self, value: float) -> None:
+        self._state.jitter_ms = value
+
+    @property
+    def token_ttl(self) -> float:
+        return self._authority.token_ttl
+
+    @token_ttl.setter
+    def token_ttl(self, value: float) -> None:
+        self._authority.token_ttl = value
+
+    def set_rate_limit(
+        self, rate_limit: float | None, burst: int | None = None, **kwargs: Any
+    ) -> None:
+        """Replace the buckets (full again); kwargs as RateLimiter's logs_*/users_* ones."""
+        self._state.limiter = RateLimiter(rate_limit, burst, **kwargs)
+
+    def issue_token(
+        self, scopes: str | Iterable[str] = DEFAULT_SCOPES, ttl: float | None = None
+    ) -> str:
+        """A Management API token with ``scopes``, valid ``ttl`` seconds (None: never expires)."""
+        return self._authority.issue(scopes, ttl)
+
+    def add_client(self, client_id: str, client_secret: str, scopes: str | Iterable[str]) -> Client:
+        """An application that may get tokens with ``scopes`` from /oauth/token."""
+        return self._authority.add_client(client_id, client_secret, scopes)
+
+    def issued_tokens(self) -> list[str]:
+        """Every token this emulator has issued, the static one included."""
+        return self._authority.issued()
+
+    def revoke_token(self, token: str) -> None:
+        self._authority.revoke(token)
+
+    def reset_counters(self) -> None:
+        self._state.counters.reset()
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> str:
+        """Serve from a background thread; returns the base URL once it accepts connections."""
+        if self._thread is not None:
+            return self.base_url
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        self.base_url = f"http://{self.host}:{self.port}"
+        self._state.base_url = self.base_url
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        async def serve() -> None:
+            server = web.Server(Pipeline(self._state), access_log=None)
+            self._runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=0.5)
+            await self._runner.setup()
+            await web.SockSite(self._runner, sock, backlog=1024).start()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(serve())
+            except BaseException as error:
+                failure.append(error)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.close()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=run, name=f"auth0-emulator-{self.port}", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            self._thread.join()
+            self._thread = None
+            raise RuntimeError("the Auth0 emulator failed to start") from failure[0]
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stop serving; requests in flight (hung ones too) are cancelled, not awaited."""
+        if self._thread is None or self._loop is None:
+            return
+        loop = self._loop
+
+        async def shutdown() -> None:
+            for task in list(self._state.tasks):
+                task.cancel()
+            if self._runner is not None:
+                await self._runner.cleanup()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        self._thread.join(timeout=10)
+        self._thread = None
+        self._loop = None
+
+    def __enter__(self) -> Emulator:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

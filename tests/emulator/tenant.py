@@ -1,0 +1,396 @@
+"""The tenant: its users and their log events, generated from a seed and changeable while served.
+
+Every read and write takes one lock, so tests may add events or delete users from their own
+thread while the emulator serves requests from its event loop.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from tests.emulator import payloads
+from tests.emulator.log_ids import format_log_id, ingestion_time
+from tests.emulator.timestamps import iso_ms, parse_time, utcnow
+
+_APP_NAMES = ("Acme Web", "Acme iOS", "Acme Admin Portal", "Nightly Sync (M2M)")
+_USER_HISTORY_DAYS = 730  # users were created over the past ~2 years
+
+
+@dataclass(frozen=True)
+class TenantSpec:
+    """How to generate a tenant. The same spec (seed and ``now`` included) gives the same tenant."""
+
+    users: int = 10
+    events_per_user: int | tuple[int, int] = 20  # a fixed count or an inclusive (min, max) range
+    seed: int = 0
+    now: datetime | None = None  # None: the real current UTC time, to the second
+    history_days: float = 20  # generated events are dated within this many days before ``now``
+    heavy_users: Mapping[int, int] = field(default_factory=dict)  # user index -> event count
+    tenant_name: str = "acme-prod"
+
+
+@dataclass(slots=True)
+class StoredEvent:
+    """An event as served: its payload, pre-encoded JSON and the keys the queries need."""
+
+    log_id: str
+    ts: float  # the event date as epoch seconds
+    user_id: str
+    data: dict[str, Any]
+    body: bytes
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> StoredEvent:
+        return cls(
+            log_id=data["log_id"],
+            ts=parse_time(data["date"]).timestamp(),
+            user_id=data.get("user_id") or "",
+            data=data,
+            body=json.dumps(data, ensure_ascii=False).encode(),
+        )
+
+
+SortKey = Callable[[StoredEvent], Any]
+
+
+def event_sort_key(field_name: str) -> SortKey:
+    """Sort key for ``sort=field:±1``; ties fall back to log_id so pages never overlap."""
+    if field_name == "date":
+        return lambda e: (e.ts, e.log_id)
+
+    def key(e: StoredEvent) -> Any:
+        value = e.data.get(field_name)
+        if value is None:
+            return (0, "", e.log_id)
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        return (1, text, e.log_id)
+
+    return key
+
+
+class Tenant:
+    """Users and log events of one Auth0 tenant."""
+
+    def __init__(
+        self,
+        *,
+        now: datetime,
+        seed: int = 0,
+        tenant_name: str = "acme-prod",
+        history_days: float = 20,
+    ) -> None:
+        self.now = now
+        self.history_days = history_days
+        self.tenant_name = tenant_name
+        # Days of history the emulator keeps visible; set by the Emulator serving this tenant.
+        self.retention_days: float | None = None
+        self._lock = threading.RLock()
+        self._rng = random.Random(seed)
+        self._ctx = payloads.EventContext(
+            tenant_name=tenant_name,
+            clients=tuple(payloads.make_client(self._rng, name) for name in _APP_NAMES),
+        )
+        self._users: dict[str, dict[str, Any]] = {}
+        self._events: list[StoredEvent] = []  # log_id (ingestion) order
+        self._by_user: dict[str, list[StoredEvent]] = {}  # per user, (date, log_id) order
+        self._sequence = self._rng.randrange(10**20, 10**21)
+        self._last_ingested = datetime.fromtimestamp(0, timezone.utc)
+
+    # ----------------------------------------------------------------- generation
+
+    @classmethod
+    def generate(cls, spec: TenantSpec | None = None) -> Tenant:
+        """A tenant shaped by ``spec``; deterministic for a given seed and ``now``."""
+        spec = spec or TenantSpec()
+        now = spec.now or utcnow().replace(microsecond=0)
+        now = parse_time(now)
+        tenant = cls(
+            now=now, seed=spec.seed, tenant_name=spec.tenant_name, history_days=spec.history_days
+        )
+        rng = tenant._rng
+        oldest = now - timedelta(days=_USER_HISTORY_DAYS)
+        span = (now - oldest).total_seconds() - 3600
+        created = sorted(
+            oldest + timedelta(seconds=rng.uniform(0, span)) for _ in range(spec.users)
+        )
+        # The first users cover every identity provider so even a tiny tenant has tricky ids.
+        providers = list(payloads.PROVIDERS)
+        rng.shuffle(providers)
+        drafted: list[tuple[datetime, int, dict[str, Any]]] = []
+        for index, created_at in enumerate(created):
+            provider = providers[index] if index < len(providers) else payloads.pick_provider(rng)
+            user = payloads.make_user(rng, provider, created_at.replace(microsecond=0), now)
+            while user["user_id"] in tenant._users:
+                user = payloads.make_user(rng, provider, created_at.replace(microsecond=0), now)
+            tenant._users[user["user_id"]] = user
+            start = max(now - timedelta(days=spec.history_days), created_at)
+            window = (now - start).total_seconds()
+            for _ in range(tenant._event_count(spec, index)):
+                millis = round(rng.uniform(0, window) * 1000)
+                date = start + timedelta(milliseconds=millis)
+                event = payloads.make_event(rng, tenant._ctx, user, payloads.pick_type(rng), date)
+                drafted.append((date + _indexing_delay(rng), len(drafted), event))
+        drafted.sort(key=lambda item: (item[0], item[1]))
+        for ingested_at, _, event in drafted:
+            tenant._store(event, ingested_at)
+        return tenant
+
+    @staticmethod
+    def _event_count(spec: TenantSpec, index: int) -> int:
+        if index in spec.heavy_users:
+            return spec.heavy_users[index]
+        per_user = spec.events_per_user
+        if isinstance(per_user, int):
+            return per_user
+        low, high = per_user
+        return random.Random(f"{spec.seed}:{index}").randint(low, high)
+
+    def _store(self, event: dict[str, Any], ingested_at: datetime) -> StoredEvent:
+        """Give ``event`` the next log_id (ingestion is never earlier than the last one)."""
+        ingested_at = max(ingested_at, self._last_ingested)
+        self._last_ingested = ingested_at
+        self._sequence += self._rng.randint(1, 1000)
+        log_id = format_log_id(ingested_at, self._sequence)
+        data = {**event, "log_id": log_id, "_id": log_id}
+        stored = StoredEvent.of(data)
+        self._events.append(stored)
+        bisect.insort(self._by_user.setdefault(stored.user_id, []), stored, key=_date_order)
+        return stored
+
+    # ----------------------------------------------------------------- changes
+
+    def add_user(self, user_id: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Add a user (created now unless ``created_at`` is given); returns the user object."""
+        with self._lock:
+            provider = user_id.split("|", 1)[0] if user_id else payloads.pick_provider(self._rng)
+            if provider not in payloads.CONNECTIONS:
+                provider = "auth0"
+            created_at = parse_time(fields.pop("created_at", utcnow()))
+            user = payloads.make_user(self._rng, provider, created_at, max(created_at, utcnow()))
+            if user_id is not None:
+                user["user_id"] = user_id
+                user["identities"][0]["user_id"] = user_id.split("|", 1)[-1]
+            for key, value in fields.items():
+                user[key] = iso_ms(value) if isinstance(value, datetime) else value
+            if user["user_id"] in self._users:
+                raise ValueError(f"user {user['user_id']!r} already exists")
+            self._users[user["user_id"]] = user
+            return copy.deepcopy(user)
+
+    def delete_user(self, user_id: str) -> bool:
+        """Remove a user from /users; their events stay in the tenant-wide log. False if unknown."""
+        with self._lock:
+            return self._users.pop(user_id, None) is not None
+
+    def add_event(
+        self,
+        user_id: str,
+        *,
+        date: datetime | str | None = None,
+        type: str = "s",
+        **overrides: Any,
+    ) -> dict[str, Any]:
+        """Add one event, indexed now; an older ``date`` makes it a late-indexed event."""
+        with self._lock:
+            now = utcnow()
+            moment = parse_time(date) if date is not None else now
+            user = self._users.get(user_id) or {"user_id": user_id, "name": user_id}
+            event = payloads.make_event(self._rng, self._ctx, user, type, moment)
+            event.update(overrides)
+            event["user_id"] = overrides.get("user_id", user_id)
+            return copy.deepcopy(self._store(event, max(now, moment)).data)
+
+    def add_events(
+        self,
+        user_id: str,
+        n: int,
+        *,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+        type: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Add ``n`` events dated between ``start`` and ``end`` (default: the last history_days)."""
+        with self._lock:
+            end_at = parse_time(end) if end is not None else utcnow()
+            start_at = (
+                parse_time(start)
+                if start is not None
+                else end_at - timedelta(days=self.history_days)
+            )
+            window = (end_at - start_at).total_seconds()
+            dates = sorted(
+                start_at + timedelta(milliseconds=round(self._rng.uniform(0, window) * 1000))
+                for _ in range(n)
+            )
+            return [
+                self.add_event(user_id, date=d, type=type or payloads.pick_type(self._rng))
+                for d in dates
+            ]
+
+    # ----------------------------------------------------------------- assertions helpers
+
+    def retention_cutoff(self) -> float | None:
+        """Events dated at or before this epoch second are past retention (None: keep all)."""
+        if self.retention_days is None:
+            return None
+        return time.time() - self.retention_days * 86400
+
+    def _retained(self, events: Iterable[StoredEvent]) -> list[StoredEvent]:
+        cutoff = self.retention_cutoff()
+        return [e for e in events if cutoff is None or e.ts > cutoff]
+
+    def user_ids(self) -> list[str]:
+        """Current users, oldest first (created_at order)."""
+        with self._lock:
+            return [u["user_id"] for u in self._users_in_order()]
+
+    def users(self) -> list[dict[str, Any]]:
+        """Current user objects, oldest first."""
+        with self._lock:
+            return copy.deepcopy(self._users_in_order())
+
+    def user(self, user_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._users.get(user_id)
+            return copy.deepcopy(found) if found else None
+
+    def _users_in_order(self) -> list[dict[str, Any]]:
+        return sorted(self._users.values(), key=lambda u: (u["created_at"], u["user_id"]))
+
+    def events_for(self, user_id: str) -> list[dict[str, Any]]:
+        """Retained events of ``user_id`` (deleted users too), newest first by date."""
+        with self._lock:
+            events = self._retained(self._by_user.get(user_id, []))
+            return [copy.deepcopy(e.data) for e in reversed(events)]
+
+    def all_events(self) -> list[dict[str, Any]]:
+        """Every retained event of the tenant, in log_id (ingestion) order."""
+        with self._lock:
+            return [copy.deepcopy(e.data) for e in self._retained(self._events)]
+
+    def expected_log_ids(
+        self,
+        user_ids: Iterable[str] | None = None,
+        since: datetime | str | None = None,
+    ) -> set[str]:
+        """log_ids of retained events of ``user_ids`` (default: current users) dated >= since."""
+        with self._lock:
+            wanted = set(self._users) if user_ids is None else set(user_ids)
+            floor = parse_time(since).timestamp() if since is not None else None
+            return {
+                e.log_id
+                for uid in wanted
+                for e in self._retained(self._by_user.get(uid, []))
+                if floor is None or e.ts >= floor
+            }
+
+    @property
+    def event_count(self) -> int:
+        """Events stored, retained or not."""
+        with self._lock:
+            return len(self._events)
+
+    # ----------------------------------------------------------------- queries for the routes
+
+    def has_user(self, user_id: str) -> bool:
+        with self._lock:
+            return user_id in self._users
+
+    def user_log_page(
+        self, user_id: str, sort_field: str, descending: bool, start: int, limit: int
+    ) -> list[bytes]:
+        """Encoded events of one current user, sorted, sliced; [] for an unknown user."""
+        with self._lock:
+            if user_id not in self._users:
+                return []
+            events = self._by_user.get(user_id, [])
+            cutoff = self.retention_cutoff()
+            first = 0 if cutoff is None else bisect.bisect_right(events, cutoff, key=_date_ts)
+            if sort_field == "date":
+                if descending:
+                    stop = len(events) - start
+                    begin = max(stop - limit, first)
+                    return [e.body for e in reversed(events[begin:stop])] if stop > first else []
+                return [e.body for e in events[first + start : first + start + limit]]
+            ordered = sorted(events[first:], key=event_sort_key(sort_field), reverse=descending)
+            return [e.body for e in ordered[start : start + limit]]
+
+    def search_events(
+        self,
+        matches: Callable[[dict[str, Any]], bool],
+        user_ids: set[str] | None,
+        sort_field: str,
+        descending: bool,
+    ) -> list[StoredEvent]:
+        """Retained events (of ``user_ids`` if given) that satisfy ``matches``, sorted."""
+        with self._lock:
+            if user_ids is None:
+                pool: Iterable[StoredEvent] = self._events
+            else:
+                pool = [e for uid in user_ids for e in self._by_user.get(uid, [])]
+            found = [e for e in self._retained(pool) if matches(e.data)]
+        found.sort(key=event_sort_key(sort_field), reverse=descending)
+        return found
+
+    def events_after(self, log_id: str | None, take: int) -> list[StoredEvent]:
+        """Up to ``take`` retained events with a log_id above ``log_id``, in log_id order."""
+        with self._lock:
+            index = 0 if log_id is None else bisect.bisect_right(self._events, log_id, key=_log_id)
+            cutoff = self.retention_cutoff()
+            found: list[StoredEvent] = []
+            for event in self._events[index:]:
+                if cutoff is None or event.ts > cutoff:
+                    found.append(event)
+                    if len(found) == take:
+                        break
+            return found
+
+    def checkpoint_too_old(self, log_id: str) -> bool:
+        """Whether reading after ``log_id`` would skip events lost to retention.
+
+        True when its timestamp is past retention, or when it precedes the oldest retained
+        event while older events have expired (they fell between it and what is left).
+        """
+        with self._lock:
+            cutoff = self.retention_cutoff()
+            if cutoff is None:
+                return False
+            if ingestion_time(log_id).timestamp() < cutoff:
+                return True
+            if not self._events or self._events[0].ts > cutoff:
+                return False  # nothing has expired yet
+            first_retained = next((e for e in self._events if e.ts > cutoff), None)
+            return first_retained is None or log_id < first_retained.log_id
+
+    def search_users(self, matches: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        """Current users that satisfy ``matches`` (copies), oldest first."""
+        with self._lock:
+            return copy.deepcopy([u for u in self._users_in_order() if matches(u)])
+
+
+def _date_order(event: StoredEvent) -> tuple[float, str]:
+    return (event.ts, event.log_id)
+
+
+def _date_ts(event: StoredEvent) -> float:
+    return event.ts
+
+
+def _log_id(event: StoredEvent) -> str:
+    return event.log_id
+
+
+def _indexing_delay(rng: random.Random) -> timedelta:
+    """Auth0 indexes most events within two seconds, a few only after minutes."""
+    if rng.random() < 0.9:
+        return timedelta(seconds=rng.uniform(0.05, 2.0))
+    return timedelta(seconds=rng.uniform(2.0, 240.0))
