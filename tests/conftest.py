@@ -1,1 +1,15 @@
+"""Fixtures shared by the whole suite: the Auth0 emulator and quick retries for the tap."""
+
+from __future__ import annotations
+
+import pytest
+
+from tap_auth0_userlogs import client
+
 pytest_plugins = ["tests.emulator.pytest_plugin"]
+
+
+@pytest.fixture
+def fast_retries(monkeypatch):
+    """Back off in milliseconds instead of seconds, so retry tests stay quick."""
+    monkeypatch.setattr(client, "TRANSIENT_BACKOFF_FACTOR", 0.01)

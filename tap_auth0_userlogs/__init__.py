@@ -1,0 +1,1 @@
+"""Singer tap for Auth0 user log events."""

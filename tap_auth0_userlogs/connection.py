@@ -1,0 +1,49 @@
+"""One per tap: the HTTP session, credentials, rate-limit view and counters streams share."""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+
+import requests
+
+from tap_auth0_userlogs import settings
+from tap_auth0_userlogs.auth import ClientCredentialsAuthenticator, StaticTokenAuthenticator
+from tap_auth0_userlogs.progress import SyncProgress
+from tap_auth0_userlogs.ratelimit import RateLimitGovernor
+
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+class Auth0Connection:
+    """Everything about talking to one Auth0 tenant that outlives a single request."""
+
+    def __init__(self, config: Mapping[str, t.Any], logger: logging.Logger) -> None:
+        self.base_url = settings.base_url(config)
+        self.timeout = float(config.get("request_timeout") or settings.DEFAULT_REQUEST_TIMEOUT)
+        self.session = requests.Session()
+        self.governor = RateLimitGovernor()
+        self.progress = SyncProgress(logger)
+        self.authenticator: StaticTokenAuthenticator | ClientCredentialsAuthenticator
+        if config.get("access_token"):
+            self.authenticator = StaticTokenAuthenticator(token=config["access_token"])
+        else:
+            self.authenticator = ClientCredentialsAuthenticator(
+                token_url=f"{self.base_url}/oauth/token",
+                client_id=config["client_id"],
+                client_secret=config["client_secret"],
+                audience=settings.audience(config),
+                # Its own session: the shared one authenticates every request it sends.
+                session=requests.Session(),
+                timeout=self.timeout,
+                on_request=lambda: self.progress.count_request("token"),
+            )
+
+    def report_progress(self) -> None:
+        """Log a progress line if it is time for one."""
+        self.progress.maybe_report(self.governor.waited_seconds, self.governor.rate_limited)
+
+    def summary(self) -> str:
+        """The end-of-sync line."""
+        return self.progress.summary(self.governor.waited_seconds, self.governor.rate_limited)

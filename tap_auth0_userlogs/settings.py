@@ -1,0 +1,247 @@
+"""The tap's settings: their JSON schema and the checks JSON schema cannot express."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import typing as t
+from urllib.parse import urlsplit
+
+from singer_sdk import typing as th
+
+from tap_auth0_userlogs.events import parse_date
+
+DEFAULT_PAGE_SIZE = 100
+# Auth0 indexes most events within seconds but documents log search as "not real-time";
+# 15 minutes covers the indexing delays seen in practice and costs no extra request for
+# a quiet user, because the first page (newest first) already reaches that far back.
+DEFAULT_LOOKBACK_MINUTES = 15
+DEFAULT_REQUEST_TIMEOUT = 30
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "domain",
+        th.StringType,
+        required=True,
+        title="Auth0 domain",
+        description="The tenant's Auth0 domain, e.g. `acme.us.auth0.com` "
+        "(an `https://` prefix is accepted).",
+        examples=["acme.us.auth0.com"],
+    ),
+    th.Property(
+        "access_token",
+        th.StringType,
+        secret=True,
+        title="Management API token",
+        description="A static Management API token with `read:logs` or "
+        "`read:logs_users`. Give this, or `client_id` and `client_secret`.",
+    ),
+    th.Property(
+        "client_id",
+        th.StringType,
+        title="Client ID",
+        description="Client ID of a machine-to-machine application authorized for the "
+        "Management API (client-credentials grant).",
+    ),
+    th.Property(
+        "client_secret",
+        th.StringType,
+        secret=True,
+        title="Client secret",
+        description="Client secret of that application.",
+    ),
+    th.Property(
+        "audience",
+        th.StringType,
+        title="Audience",
+        description="Audience for the client-credentials grant. "
+        "Default: `https://{domain}/api/v2/`.",
+    ),
+    th.Property(
+        "user_ids",
+        th.ArrayType(th.StringType),
+        title="User IDs",
+        description="The Auth0 user ids whose events to extract, one partition each, "
+        'e.g. `["auth0|5f7c8ec7c33c6c004bbafe82"]`.',
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        title="Start date",
+        description="Ignore events dated before this instant (ISO-8601).",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType(minimum=1, maximum=100),
+        default=DEFAULT_PAGE_SIZE,
+        title="Page size",
+        description="Events per request (1 to 100; Auth0's maximum is 100).",
+    ),
+    th.Property(
+        "lookback_minutes",
+        th.IntegerType(minimum=0, maximum=7 * 24 * 60),
+        default=DEFAULT_LOOKBACK_MINUTES,
+        title="Look-back (minutes)",
+        description="How far before each user's bookmark to read again, because Auth0 "
+        "indexes some events late. Re-read events are de-duplicated within a run.",
+    ),
+    th.Property(
+        "event_types",
+        th.ArrayType(th.StringType),
+        title="Event types",
+        description='Keep only events of these type codes, e.g. `["s", "f", "fp"]`. '
+        "Default: every type.",
+    ),
+    th.Property(
+        "request_timeout",
+        th.NumberType(exclusive_minimum=0, maximum=600),
+        default=DEFAULT_REQUEST_TIMEOUT,
+        title="Request timeout (seconds)",
+        description="Seconds to wait for Auth0 to answer one request before retrying it.",
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        title="API base URL",
+        description="Override of `https://{domain}` for a proxy or a local emulator. "
+        "Plain `http://` is allowed only for loopback hosts.",
+    ),
+).to_dict()
+
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+AUTH_SETTINGS = ("access_token", "client_id", "client_secret")
+
+
+def normalize_domain(raw: str) -> str:
+    """Return the bare host name of `domain`, tolerating an `https://` prefix."""
+    domain = raw.strip()
+    if domain.lower().startswith("https://"):
+        domain = domain[len("https://") :]
+    return domain.rstrip("/").lower()
+
+
+def _is_host_name(value: str) -> bool:
+    labels = value.split(".")
+    return len(value) <= 253 and len(labels) >= 2 and all(map(_HOST_LABEL.match, labels))
+
+
+def domain_problem(raw: str) -> str | None:
+    """Why `raw` is not an acceptable `domain`, or None when it is."""
+    domain = normalize_domain(raw)
+    if not domain:
+        return "setting 'domain' is empty: expected the tenant host name, e.g. acme.us.auth0.com"
+    if "@" in domain or "/" in domain or "?" in domain or "#" in domain or ":" in domain:
+        return (
+            "setting 'domain' must be a bare host name such as acme.us.auth0.com, "
+            "without a scheme other than https://, a path, a query, a port or '@'"
+        )
+    if not _is_host_name(domain):
+        return "setting 'domain' is not a host name: expected e.g. acme.us.auth0.com"
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def api_url_problem(raw: str) -> str | None:
+    """Why `raw` is not an acceptable `api_url`, or None when it is."""
+    try:
+        parts = urlsplit(raw.strip())
+        host = parts.hostname or ""
+        _ = parts.port  # raises on a malformed port
+    except ValueError:
+        return "setting 'api_url' is not a URL: expected e.g. https://auth0-proxy.example.com"
+    if parts.scheme not in {"http", "https"} or not host:
+        return (
+            "setting 'api_url' must be an http(s) URL with a host, e.g. https://proxy.example.com"
+        )
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return "setting 'api_url' must not carry credentials, a query or a fragment"
+    if parts.scheme == "http" and not _is_loopback(host):
+        return (
+            f"setting 'api_url' uses plain http:// for non-loopback host {host!r}: "
+            "use https://, or http:// only for 127.0.0.1, ::1 or localhost"
+        )
+    return None
+
+
+def auth_problem(config: t.Mapping[str, t.Any]) -> str | None:
+    """Why the authentication settings are not exactly one complete method, or None."""
+    token = bool(config.get("access_token"))
+    client_id = bool(config.get("client_id"))
+    client_secret = bool(config.get("client_secret"))
+    if token and (client_id or client_secret):
+        return (
+            "settings 'access_token' and 'client_id'/'client_secret' are both set: "
+            "give exactly one way to authenticate"
+        )
+    if token:
+        return None
+    if client_id and not client_secret:
+        return "setting 'client_secret' is missing: 'client_id' needs its 'client_secret'"
+    if client_secret and not client_id:
+        return "setting 'client_id' is missing: 'client_secret' needs its 'client_id'"
+    if not client_id:
+        return (
+            "no credentials: set 'access_token' (a Management API token), "
+            "or 'client_id' and 'client_secret' (client-credentials grant)"
+        )
+    return None
+
+
+def user_ids_problem(config: t.Mapping[str, t.Any]) -> str | None:
+    """Why `user_ids` cannot be used, or None when it can."""
+    user_ids = config.get("user_ids")
+    if not user_ids:
+        return "setting 'user_ids' is missing or empty: list the Auth0 user ids to extract"
+    for user_id in user_ids:
+        if not user_id.strip():
+            return "setting 'user_ids' holds an empty user id"
+        if user_id in {".", ".."}:
+            return f"setting 'user_ids' holds {user_id!r}, which is not an Auth0 user id"
+    if len(set(user_ids)) != len(user_ids):
+        return "setting 'user_ids' lists the same user id more than once"
+    return None
+
+
+def start_date_problem(config: t.Mapping[str, t.Any]) -> str | None:
+    """Why `start_date` is not a usable instant, or None when it is (or is absent)."""
+    value = config.get("start_date")
+    if value is None:
+        return None
+    try:
+        parse_date(str(value))
+    except ValueError:
+        return f"setting 'start_date' is {value!r}: expected ISO-8601, e.g. 2026-01-01T00:00:00Z"
+    return None
+
+
+def config_problems(config: t.Mapping[str, t.Any]) -> list[str]:
+    """Every problem JSON schema cannot catch, as one line each."""
+    problems: list[str | None] = []
+    if isinstance(config.get("domain"), str):
+        problems.append(domain_problem(config["domain"]))
+    if isinstance(config.get("api_url"), str):
+        problems.append(api_url_problem(config["api_url"]))
+    problems.append(auth_problem(config))
+    problems.append(user_ids_problem(config))
+    problems.append(start_date_problem(config))
+    return [p for p in problems if p]
+
+
+def base_url(config: t.Mapping[str, t.Any]) -> str:
+    """The tenant's base URL: `api_url` when given, else `https://{domain}`."""
+    if config.get("api_url"):
+        return str(config["api_url"]).strip().rstrip("/")
+    return f"https://{normalize_domain(config['domain'])}"
+
+
+def audience(config: t.Mapping[str, t.Any]) -> str:
+    """The Management API audience for the client-credentials grant."""
+    return config.get("audience") or f"https://{normalize_domain(config['domain'])}/api/v2/"
