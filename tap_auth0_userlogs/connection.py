@@ -1,4 +1,4 @@
-"""One per tap: the HTTP session, credentials, rate-limit view and counters streams share."""
+"""One per tap: the session, credentials, rate-limit view and counters every stream shares."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import requests
 
 from tap_auth0_userlogs import settings
 from tap_auth0_userlogs.auth import ClientCredentialsAuthenticator, StaticTokenAuthenticator
+from tap_auth0_userlogs.management_api import ManagementAPI
 from tap_auth0_userlogs.progress import SyncProgress
 from tap_auth0_userlogs.ratelimit import RateLimitGovernor
 
@@ -21,24 +22,30 @@ class Auth0Connection:
 
     def __init__(self, config: Mapping[str, t.Any], logger: logging.Logger) -> None:
         self.base_url = settings.base_url(config)
-        self.timeout = float(config.get("request_timeout") or settings.DEFAULT_REQUEST_TIMEOUT)
-        self.session = requests.Session()
+        timeout = float(config.get("request_timeout") or settings.DEFAULT_REQUEST_TIMEOUT)
         self.governor = RateLimitGovernor()
         self.progress = SyncProgress(logger)
-        self.authenticator: StaticTokenAuthenticator | ClientCredentialsAuthenticator
+        authenticator: StaticTokenAuthenticator | ClientCredentialsAuthenticator
         if config.get("access_token"):
-            self.authenticator = StaticTokenAuthenticator(token=config["access_token"])
+            authenticator = StaticTokenAuthenticator(token=config["access_token"])
         else:
-            self.authenticator = ClientCredentialsAuthenticator(
+            authenticator = ClientCredentialsAuthenticator(
                 token_url=f"{self.base_url}/oauth/token",
                 client_id=config["client_id"],
                 client_secret=config["client_secret"],
                 audience=settings.audience(config),
                 # Its own session: the shared one authenticates every request it sends.
                 session=requests.Session(),
-                timeout=self.timeout,
+                timeout=timeout,
                 on_request=lambda: self.progress.count_request("token"),
             )
+        self.api = ManagementAPI(
+            session=requests.Session(),
+            authenticator=authenticator,
+            governor=self.governor,
+            progress=self.progress,
+            timeout=timeout,
+        )
 
     def report_progress(self) -> None:
         """Log a progress line if it is time for one."""

@@ -6,8 +6,8 @@ import typing as t
 
 from singer_sdk.pagination import PageNumberPaginator
 
-from tap_auth0_userlogs.client import payload
 from tap_auth0_userlogs.events import parse_date
+from tap_auth0_userlogs.management_api import payload
 
 if t.TYPE_CHECKING:
     import datetime

@@ -1,0 +1,214 @@
+"""Sending one Management API request the way Auth0 wants it: paced, retried, and explained."""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+from http import HTTPStatus
+
+import backoff
+import requests
+
+from tap_auth0_userlogs.errors import (
+    RateLimitedError,
+    TapUserError,
+    TransientAPIError,
+    auth0_message,
+    describe_request,
+)
+
+if t.TYPE_CHECKING:
+    from tap_auth0_userlogs.auth import ClientCredentialsAuthenticator, StaticTokenAuthenticator
+    from tap_auth0_userlogs.progress import SyncProgress
+    from tap_auth0_userlogs.ratelimit import RateLimitGovernor
+
+# Transient failures (5xx, resets, timeouts, bodies that are not JSON): waits of about
+# 0.5, 1, 2, 4 and 8 s with full jitter, then the run fails with one line.
+TRANSIENT_TRIES = 6
+TRANSIENT_BACKOFF_FACTOR = 0.5
+# 429s: each wait is bounded by the governor; this bounds how many in a row we accept.
+RATE_LIMITED_TRIES = 20
+
+TRANSIENT_EXCEPTIONS = (
+    TransientAPIError,
+    ConnectionResetError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+PAYLOAD_ATTRIBUTE = "auth0_payload"
+logger = logging.getLogger("tap-auth0-userlogs.api")
+
+
+def payload(response: requests.Response) -> t.Any:
+    """The JSON body already decoded (once) when the response was checked."""
+    return getattr(response, PAYLOAD_ATTRIBUTE)
+
+
+class ManagementAPI:
+    """Sends requests to one tenant with shared credentials, pacing, retries and counters."""
+
+    def __init__(
+        self,
+        *,
+        session: requests.Session,
+        authenticator: StaticTokenAuthenticator | ClientCredentialsAuthenticator,
+        governor: RateLimitGovernor,
+        progress: SyncProgress,
+        timeout: float,
+    ) -> None:
+        self.session = session
+        self.authenticator = authenticator
+        self.governor = governor
+        self.progress = progress
+        self.timeout = timeout
+
+    def send(
+        self, prepared: requests.PreparedRequest, *, endpoint: str, scopes: str
+    ) -> requests.Response:
+        """Send `prepared` until Auth0 answers usably; raise TapUserError when it never does.
+
+        `endpoint` names the request in counters; `scopes` is what a 403 says is missing.
+        """
+        governor = self.governor
+
+        def wait_for_reset(exc: RateLimitedError) -> float:
+            wait = governor.wait_after_429(exc.response.headers)
+            governor.record_wait(wait)
+            return wait
+
+        transient = backoff.on_exception(
+            backoff.expo,
+            TRANSIENT_EXCEPTIONS,
+            max_tries=TRANSIENT_TRIES,
+            factor=TRANSIENT_BACKOFF_FACTOR,
+            max_value=30,
+            jitter=backoff.full_jitter,
+            on_backoff=_log_retry,
+            logger=None,
+        )(self._send_once)
+        rate_limited = backoff.on_exception(
+            backoff.runtime,
+            RateLimitedError,
+            value=wait_for_reset,
+            max_tries=RATE_LIMITED_TRIES,
+            jitter=None,
+            logger=None,
+        )(transient)
+        try:
+            return rate_limited(prepared, endpoint, scopes)
+        except RateLimitedError:
+            msg = (
+                f"Auth0 kept answering 429 (rate limit) to {prepared.method} {_path(prepared)} "
+                f"after {RATE_LIMITED_TRIES} tries: the tenant's rate limit is exhausted by "
+                "other clients; run again later"
+            )
+            raise TapUserError(msg) from None
+        except TRANSIENT_EXCEPTIONS as exc:
+            msg = (
+                f"Auth0 did not answer {prepared.method} {_path(prepared)} usably after "
+                f"{TRANSIENT_TRIES} tries: {one_line(exc)}"
+            )
+            raise TapUserError(msg) from None
+
+    def get(
+        self, url: str, params: dict[str, t.Any], *, endpoint: str, scopes: str
+    ) -> requests.Response:
+        """A GET through `send`."""
+        prepared = self.session.prepare_request(requests.Request("GET", url, params=params))
+        return self.send(prepared, endpoint=endpoint, scopes=scopes)
+
+    def post_json(
+        self, url: str, body: dict[str, t.Any], *, endpoint: str, scopes: str
+    ) -> requests.Response:
+        """A POST of a JSON body through `send`."""
+        prepared = self.session.prepare_request(requests.Request("POST", url, json=body))
+        return self.send(prepared, endpoint=endpoint, scopes=scopes)
+
+    def _send_once(
+        self, prepared: requests.PreparedRequest, endpoint: str, scopes: str
+    ) -> requests.Response:
+        response = self._transmit(prepared, endpoint)
+        if response.status_code == HTTPStatus.UNAUTHORIZED and self.authenticator.can_refresh:
+            logger.info("Auth0 answered 401; refreshing the Management API token once")
+            self.authenticator.invalidate()
+            response = self._transmit(prepared, endpoint)
+        self._check(response, scopes)
+        return response
+
+    def _transmit(self, prepared: requests.PreparedRequest, endpoint: str) -> requests.Response:
+        self.governor.before_request()
+        authenticated = self.authenticator(prepared)
+        self.progress.count_request(endpoint)
+        response = self.session.send(authenticated, timeout=self.timeout, allow_redirects=False)
+        self.governor.observe(response.headers)
+        return response
+
+    def _check(self, response: requests.Response, scopes: str) -> None:
+        """Sort Auth0's answer into retry-later, fail-with-a-clear-line, or a decoded body."""
+        status = response.status_code
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            raise RateLimitedError(auth0_message(response), response)
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            msg = f"{status} from {describe_request(response)}: {auth0_message(response)}"
+            raise TransientAPIError(msg, response)
+        if status >= HTTPStatus.MULTIPLE_CHOICES:
+            raise ClientError(self._client_error_line(response, scopes), response)
+        try:
+            decoded = response.json()
+        except ValueError:
+            msg = (
+                f"{status} from {describe_request(response)} with a body that is not JSON "
+                f"({response.headers.get('content-type', 'no content type')})"
+            )
+            raise TransientAPIError(msg, response) from None
+        setattr(response, PAYLOAD_ATTRIBUTE, decoded)
+
+    def _client_error_line(self, response: requests.Response, scopes: str) -> str:
+        status = response.status_code
+        request = describe_request(response)
+        message = auth0_message(response)
+        if status == HTTPStatus.UNAUTHORIZED:
+            setting = (
+                "'client_id'/'client_secret' (the token was refreshed and still refused)"
+                if self.authenticator.can_refresh
+                else "'access_token' (it is invalid or expired; Management API tokens expire)"
+            )
+            return f"Auth0 refused the token for {request} (401: {message}): check {setting}"
+        if status == HTTPStatus.FORBIDDEN:
+            return f"Auth0 refused {request} (403: {message}): the token needs the scope {scopes}"
+        if status == HTTPStatus.NOT_FOUND:
+            return f"Auth0 answered 404 for {request} ({message})"
+        return f"Auth0 rejected {request} ({status}: {message})"
+
+
+class ClientError(TapUserError):
+    """Auth0 answered 4xx (other than 429): the request itself is wrong or not allowed."""
+
+    def __init__(self, message: str, response: requests.Response) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+def _log_retry(details: t.Any) -> None:
+    logger.warning(
+        "Retrying in %.1fs (try %d of %d): %s",
+        details["wait"],
+        details["tries"],
+        TRANSIENT_TRIES,
+        one_line(details.get("exception")),
+    )
+
+
+def _path(prepared: requests.PreparedRequest) -> str:
+    return (prepared.path_url or "").split("?", 1)[0]
+
+
+def one_line(exc: BaseException | None) -> str:
+    """An exception as one short line."""
+    if exc is None:
+        return "unknown error"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]
