@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-ENDPOINTS = frozenset({"token", "user_logs", "logs", "users", "jobs", "any"})
+ENDPOINTS = frozenset({"token", "user_logs", "logs", "users", "user", "jobs", "any"})
 KINDS = frozenset(
     {
         "429",  # rate limited, headers say no tokens left

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 # What the headers say when no limit is configured: a roomy bucket that never runs dry.
 UNLIMITED_SIZE = 1000
 
-_BUCKET_GROUPS = {"user_logs": "logs", "logs": "logs", "users": "users"}
+_BUCKET_GROUPS = {"user_logs": "logs", "logs": "logs", "users": "users", "user": "users"}
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,8 @@ def resolve(method: str, segments: list[str]) -> tuple[Route | None, tuple[str, 
             return LOGS, ()
         case "GET", ["api", "v2", "users"]:
             return USERS, ()
+        case "GET", ["api", "v2", "users", user_id]:
+            return USER, (user_id,)
         case "POST", ["api", "v2", "jobs", "users-exports"]:
             return CREATE_EXPORT, ()
         case "GET", ["api", "v2", "jobs", job_id]:
@@ -266,6 +268,14 @@ def _user_sort_key(user: dict[str, Any], field_name: str) -> tuple[Any, ...]:
     return (2, str(value), user["user_id"])
 
 
+async def user(call: Call) -> Answer:
+    (user_id,) = call.args
+    found = call.state.tenant.user(user_id)
+    if found is None:
+        raise ApiError(404, "The user does not exist.", "inexistent_user")
+    return Answer.json(found)
+
+
 async def create_export(call: Call) -> Answer:
     try:
         body = await call.request.json()
@@ -296,6 +306,7 @@ TOKEN = Route("token", issue_token, None, rate_limited=False)
 USER_LOGS = Route("user_logs", user_logs, ("read:logs", "read:logs_users"))
 LOGS = Route("logs", logs, ("read:logs",))
 USERS = Route("users", users, ("read:users",))
+USER = Route("user", user, ("read:users",))
 CREATE_EXPORT = Route("jobs", create_export, ("read:users",))
 JOB = Route("jobs", job, ("read:users",))
 DOWNLOAD = Route("export", download, None, rate_limited=False)

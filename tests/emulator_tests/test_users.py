@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from tests.emulator import TenantSpec
@@ -101,3 +103,22 @@ def test_reading_users_needs_read_users(emulator):
     response = get(emulator, "/api/v2/users", token=token)
     assert response.status_code == 403
     assert response.json()["errorCode"] == "insufficient_scope"
+
+
+def test_get_one_user_by_id(emulator):
+    user_id = emulator.tenant.user_ids()[0]
+
+    response = get(emulator, f"/api/v2/users/{quote(user_id, safe='')}")
+
+    assert response.status_code == 200
+    assert response.json()["user_id"] == user_id
+
+
+def test_get_deleted_user_is_404(emulator):
+    user_id = emulator.tenant.user_ids()[0]
+    emulator.tenant.delete_user(user_id)
+
+    response = get(emulator, f"/api/v2/users/{quote(user_id, safe='')}")
+
+    assert response.status_code == 404
+    assert response.json()["errorCode"] == "inexistent_user"
