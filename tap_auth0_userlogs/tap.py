@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import typing as t
 from functools import cached_property
@@ -9,6 +10,7 @@ from functools import cached_property
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 
+from tap_auth0_userlogs.checkpoints import CheckpointWriter
 from tap_auth0_userlogs.connection import Auth0Connection
 from tap_auth0_userlogs.errors import TapUserError
 from tap_auth0_userlogs.settings import CONFIG_SCHEMA, config_problems
@@ -18,11 +20,29 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
 
+class _PerUserSortNotice(logging.Filter):
+    """Drops singer-sdk's "assumed to be unsorted" warning, which it repeats for every user.
+
+    Each user's events arrive newest first, so the bookmark is promoted only when the user
+    is finished; that is expected here, not worth a warning per user.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "assumed to be unsorted" not in record.getMessage()
+
+
+logging.getLogger("singer_sdk").addFilter(_PerUserSortNotice())
+
+
 class TapAuth0UserLogs(Tap):
     """Auth0 user log events, partitioned by user and incremental on `date`."""
 
     name = "tap-auth0-userlogs"
     config_jsonschema = CONFIG_SCHEMA
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._state_writer = CheckpointWriter()  # type: ignore[assignment]
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         errors = super()._validate_config(raise_errors=raise_errors)
