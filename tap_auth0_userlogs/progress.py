@@ -23,7 +23,9 @@ class SyncProgress:
         self.users_done = 0
         self.events = 0
         self.requests: Counter[str] = Counter()
-        self.cap_warnings = 0
+        self.cap_fallbacks = 0
+        self.gaps_warned = 0
+        self.deleted_users = 0
 
     def count_request(self, endpoint: str) -> None:
         """One HTTP request sent to `endpoint` (a name such as `user_logs` or `token`)."""
@@ -59,5 +61,7 @@ class SyncProgress:
             f"{self.users_done}/{self.users_total} users, {self.events} events, "
             f"{sum(self.requests.values())} requests ({by_endpoint}), "
             f"{rate_limited} rate-limited (429), {rate_limit_wait:.1f}s waiting on the rate "
-            f"limit, {self.cap_warnings} users past the 1,000-event cap, {elapsed:.1f}s elapsed"
+            f"limit, {self.cap_fallbacks} users read past the 1,000-event cap, "
+            f"{self.gaps_warned} retention gaps warned, {self.deleted_users} deleted users "
+            f"skipped, {elapsed:.1f}s elapsed"
         )

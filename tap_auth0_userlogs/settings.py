@@ -62,7 +62,25 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.ArrayType(th.StringType),
         title="User IDs",
         description="The Auth0 user ids whose events to extract, one partition each, "
-        'e.g. `["auth0|5f7c8ec7c33c6c004bbafe82"]`.',
+        'e.g. `["auth0|5f7c8ec7c33c6c004bbafe82"]`. Default: every user of the tenant '
+        "(discovered; needs `read:users`).",
+    ),
+    th.Property(
+        "user_query",
+        th.StringType,
+        title="User query",
+        description="When `user_ids` is not set, extract only users matching this Lucene "
+        "query (user search v3), e.g. `app_metadata.role:\"admin\"`.",
+    ),
+    th.Property(
+        "user_discovery",
+        th.StringType,
+        default="auto",
+        allowed_values=["auto", "search", "export"],
+        title="User discovery",
+        description="How to list users when `user_ids` is not set: `search` pages "
+        "/api/v2/users (split by created_at past 1,000 users), `export` runs a users-export "
+        "job, `auto` searches up to 1,000 users or with a `user_query`, else exports.",
     ),
     th.Property(
         "start_date",
@@ -196,10 +214,15 @@ def auth_problem(config: t.Mapping[str, t.Any]) -> str | None:
 
 
 def user_ids_problem(config: t.Mapping[str, t.Any]) -> str | None:
-    """Why `user_ids` cannot be used, or None when it can."""
+    """Why `user_ids` cannot be used, or None when it can (absent means: discover users)."""
     user_ids = config.get("user_ids")
+    if user_ids is None:
+        return None
     if not user_ids:
-        return "setting 'user_ids' is missing or empty: list the Auth0 user ids to extract"
+        return (
+            "setting 'user_ids' is an empty list: list user ids, or remove the setting to "
+            "extract every user of the tenant"
+        )
     for user_id in user_ids:
         if not user_id.strip():
             return "setting 'user_ids' holds an empty user id"
@@ -207,6 +230,13 @@ def user_ids_problem(config: t.Mapping[str, t.Any]) -> str | None:
             return f"setting 'user_ids' holds {user_id!r}, which is not an Auth0 user id"
     if len(set(user_ids)) != len(user_ids):
         return "setting 'user_ids' lists the same user id more than once"
+    return None
+
+
+def user_query_problem(config: t.Mapping[str, t.Any]) -> str | None:
+    """Why `user_query` cannot be used, or None when it can."""
+    if config.get("user_query") and config.get("user_ids") is not None:
+        return "settings 'user_ids' and 'user_query' are both set: give one or the other"
     return None
 
 
@@ -231,6 +261,7 @@ def config_problems(config: t.Mapping[str, t.Any]) -> list[str]:
         problems.append(api_url_problem(config["api_url"]))
     problems.append(auth_problem(config))
     problems.append(user_ids_problem(config))
+    problems.append(user_query_problem(config))
     problems.append(start_date_problem(config))
     return [p for p in problems if p]
 

@@ -1,0 +1,79 @@
+"""Reading one user's events through `/api/v2/logs` search, past the per-user 1,000 cap.
+
+The search endpoint has the same cap, so a window whose 10th page comes back full is split:
+the part already read (down to the oldest event seen) is done, and reading continues in the
+window below it. Each 1,000 events cost 10 requests; nothing is fetched twice except events
+sharing the boundary timestamp, which the caller drops by log_id.
+"""
+
+from __future__ import annotations
+
+import datetime
+import typing as t
+
+from tap_auth0_userlogs.errors import TapUserError
+from tap_auth0_userlogs.events import parse_date
+from tap_auth0_userlogs.management_api import payload
+from tap_auth0_userlogs.paging import RESULT_CAP
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tap_auth0_userlogs.management_api import ManagementAPI
+
+SEARCH_PAGE_SIZE = 100
+SEARCH_SCOPES = "read:logs (needed to read past the 1,000 newest events of a user)"
+
+
+def lucene_quote(value: str) -> str:
+    """`value` as a quoted Lucene term."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def lucene_time(moment: datetime.datetime) -> str:
+    """A UTC instant as Log Search accepts it, to the millisecond."""
+    utc = moment.astimezone(datetime.timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def user_window_query(
+    user_id: str, since: datetime.datetime | None, until: datetime.datetime
+) -> str:
+    """Events of `user_id` dated from `since` (or ever) up to `until`, both inclusive."""
+    lower = lucene_time(since) if since else "*"
+    return f"user_id:{lucene_quote(user_id)} AND date:[{lower} TO {lucene_time(until)}]"
+
+
+def search_user_events(
+    api: ManagementAPI,
+    base_url: str,
+    user_id: str,
+    *,
+    since: datetime.datetime | None,
+    until: datetime.datetime,
+) -> Iterator[dict[str, t.Any]]:
+    """Every event of `user_id` dated in [since, until], newest first, in capped windows."""
+    last_page = RESULT_CAP // SEARCH_PAGE_SIZE - 1
+    upper = until
+    while True:
+        query = user_window_query(user_id, since, upper)
+        for page in range(last_page + 1):
+            response = api.get(
+                f"{base_url}/api/v2/logs",
+                {"q": query, "page": page, "per_page": SEARCH_PAGE_SIZE, "sort": "date:-1"},
+                endpoint="logs_search",
+                scopes=SEARCH_SCOPES,
+            )
+            events = payload(response)
+            yield from events
+            if len(events) < SEARCH_PAGE_SIZE:
+                return
+        # The 10th page was full: continue in the window below the oldest event read.
+        oldest = parse_date(events[-1]["date"])
+        if oldest >= upper:
+            msg = (
+                f"More than {RESULT_CAP} events of user {user_id} share the date "
+                f"{lucene_time(oldest)}; Auth0's search cannot page past them"
+            )
+            raise TapUserError(msg)
+        upper = oldest
