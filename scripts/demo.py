@@ -1,0 +1,194 @@
+"""`make demo`: Auth0 user logs -> Meltano -> DuckDB, run twice, then what landed.
+
+Without TAP_AUTH0_USERLOGS_DOMAIN in the environment the tap reads a sample tenant served by the
+local Auth0 emulator; with it, the same pipeline reads that real tenant (see the README for the
+other variables). Each demo starts afresh: its own DuckDB file and its own Meltano state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# The emulator lives in the test package; make it importable when run as a script.
+sys.path.insert(0, str(REPO_ROOT))
+
+import duckdb  # noqa: E402
+
+from tests.emulator import Emulator, TenantSpec  # noqa: E402
+
+OUTPUT = REPO_ROOT / "output"
+WAREHOUSE = OUTPUT / "demo.duckdb"
+SYSTEM_DB = REPO_ROOT / ".meltano" / "demo" / "meltano.db"
+SAMPLE_USERS = 8
+SAMPLE_EVENTS_PER_USER = 150
+SAMPLE_SEED = 42
+# A failed login, a successful one and a logout arrive for a few users between the runs.
+NEW_EVENT_TYPES = ("f", "s", "slo")
+
+
+def meltano_executable() -> str:
+    for candidate in (os.environ.get("MELTANO"), str(REPO_ROOT / ".venv-meltano/bin/meltano")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    found = shutil.which("meltano")
+    if found:
+        return found
+    sys.exit("meltano not found: run `make demo`, which installs it into .venv-meltano/")
+
+
+def heading(text: str) -> None:
+    print(f"\n== {text}", flush=True)
+
+
+def meltano(args: list[str], env: dict[str, str], log_name: str) -> str:
+    """Run Meltano in the repository root, its log kept in output/; exits on failure."""
+    log_path = OUTPUT / log_name
+    done = subprocess.run(  # noqa: S603
+        [meltano_executable(), *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    log = done.stderr + done.stdout
+    log_path.write_text(log)
+    if done.returncode != 0:
+        print("\n".join(log.splitlines()[-25:]), file=sys.stderr)
+        sys.exit(f"meltano {' '.join(args)} failed; its full log is in {log_path}")
+    return log
+
+
+def sync_summary(log: str) -> str:
+    """The tap's own account of the run: its `Sync finished:` line."""
+    for line in reversed(log.splitlines()):
+        if "Sync finished:" in line:
+            return line[line.index("Sync finished:") :]
+    return "(the tap logged no 'Sync finished:' line)"
+
+
+def start_sample_tenant() -> Emulator:
+    spec = TenantSpec(users=SAMPLE_USERS, events_per_user=SAMPLE_EVENTS_PER_USER, seed=SAMPLE_SEED)
+    emulator = Emulator(spec)
+    emulator.start()
+    return emulator
+
+
+def tap_environment(emulator: Emulator | None) -> dict[str, str]:
+    if emulator is None:
+        return {}
+    return {
+        "TAP_AUTH0_USERLOGS_DOMAIN": emulator.domain,
+        "TAP_AUTH0_USERLOGS_API_URL": emulator.base_url,
+        "TAP_AUTH0_USERLOGS_ACCESS_TOKEN": emulator.static_token,
+        "TAP_AUTH0_USERLOGS_USER_IDS": json.dumps(emulator.tenant.user_ids()),
+    }
+
+
+def run_pipeline(env: dict[str, str], label: str, emulator: Emulator | None) -> None:
+    before = emulator.counters.requests(endpoint="user_logs") if emulator else 0
+    started = time.monotonic()
+    log = meltano(["run", "tap-auth0-userlogs", "target-duckdb"], env, f"demo-{label}.log")
+    print(f"   took {time.monotonic() - started:.1f}s; the tap says:")
+    print(f"   {sync_summary(log)}")
+    if emulator is not None:
+        made = emulator.counters.requests(endpoint="user_logs") - before
+        print(f"   the emulator counted {made} requests for user logs")
+    print(f"   DuckDB now holds {stored_events()} events (one row per log_id)")
+
+
+def stored_events() -> int:
+    with duckdb.connect(str(WAREHOUSE), read_only=True) as conn:
+        row = conn.sql("SELECT count(*) FROM auth0.user_logs").fetchone()
+    return row[0] if row else 0
+
+
+def add_new_events(emulator: Emulator) -> int:
+    users = emulator.tenant.user_ids()[:3]
+    for user_id in users:
+        for event_type in NEW_EVENT_TYPES:
+            emulator.tenant.add_event(user_id, type=event_type)
+    return len(users) * len(NEW_EVENT_TYPES)
+
+
+def show_what_landed() -> None:
+    with duckdb.connect(str(WAREHOUSE), read_only=True) as conn:
+        heading("Events per user (from DuckDB)")
+        conn.sql(
+            """
+            SELECT user_id, count(*) AS events, max(date) AS newest_event
+            FROM auth0.user_logs GROUP BY user_id ORDER BY events DESC, user_id
+            """
+        ).show(max_width=160)
+        heading("Events per event type, joined to log_event_types")
+        conn.sql(
+            """
+            SELECT l.type,
+                   left(coalesce(t.description, '(a type this tap does not know yet)'), 60)
+                       AS description,
+                   coalesce(t.category, 'other') AS category, count(*) AS events
+            FROM auth0.user_logs AS l
+            LEFT JOIN auth0.log_event_types AS t ON t.code = l.type
+            GROUP BY ALL ORDER BY events DESC, l.type
+            """
+        ).show(max_rows=40, max_width=160)
+
+
+def main() -> None:
+    real_tenant = bool(os.environ.get("TAP_AUTH0_USERLOGS_DOMAIN"))
+    OUTPUT.mkdir(exist_ok=True)
+    for stale in (WAREHOUSE, WAREHOUSE.with_suffix(".duckdb.wal"), SYSTEM_DB):
+        stale.unlink(missing_ok=True)
+    SYSTEM_DB.parent.mkdir(parents=True, exist_ok=True)
+
+    env = {
+        **os.environ,
+        "MELTANO_DATABASE_URI": f"sqlite:///{SYSTEM_DB}",
+        "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "TARGET_DUCKDB_FILEPATH": str(WAREHOUSE),
+    }
+
+    heading("Installing the Meltano plugins (quick once installed)")
+    meltano(["install"], env, "demo-install.log")
+
+    emulator = None
+    if real_tenant:
+        heading(f"Reading the tenant {os.environ['TAP_AUTH0_USERLOGS_DOMAIN']}")
+    else:
+        heading(
+            f"Starting the Auth0 emulator: {SAMPLE_USERS} users, "
+            f"{SAMPLE_EVENTS_PER_USER} events each (seed {SAMPLE_SEED})"
+        )
+        emulator = start_sample_tenant()
+        print(f"   serving at {emulator.base_url} as {emulator.domain}")
+    try:
+        env.update(tap_environment(emulator))
+        heading("First run: meltano run tap-auth0-userlogs target-duckdb (full sync)")
+        run_pipeline(env, "run-1", emulator)
+        if emulator is not None:
+            added = add_new_events(emulator)
+            heading(f"{added} new events arrive for 3 users")
+        heading(
+            "Second run: the same command, incremental from each user's bookmark "
+            "(events inside the look-back are read again and replace themselves)"
+        )
+        run_pipeline(env, "run-2", emulator)
+    finally:
+        if emulator is not None:
+            emulator.stop()
+    show_what_landed()
+    print(f"Warehouse: {WAREHOUSE.relative_to(REPO_ROOT)}; logs of each step: output/demo-*.log")
+    if not real_tenant:
+        print("To read a real tenant instead, see 'Run it against your tenant' in the README.")
+
+
+if __name__ == "__main__":
+    main()
