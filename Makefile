@@ -24,7 +24,7 @@ define make_venv
 		|| { scripts/apt-install.sh python3-venv && $(PYTHON) -m venv --clear $(1); }
 endef
 
-.PHONY: help test demo install postgresql lint clean
+.PHONY: help test demo install postgresql lint clean bench
 
 help:
 	@echo "make demo   run the pipeline against a local sample tenant (or a real one) into DuckDB"
@@ -37,6 +37,9 @@ test: install postgresql
 
 demo: install
 	$(VENV)/bin/python scripts/demo.py
+
+bench: install
+	$(VENV)/bin/python -m benchmarks
 
 install: $(DEV_STAMP) $(MELTANO_STAMP)
 

@@ -25,7 +25,7 @@ class StaticTokenAuthenticator(BearerTokenAuthenticator):
 
     can_refresh = False
 
-    def invalidate(self) -> None:
+    def invalidate(self, refused_header: str | None = None) -> None:
         """A static token cannot be renewed: nothing to do."""
 
 
@@ -67,11 +67,15 @@ class ClientCredentialsAuthenticator(OAuthAuthenticator):
         """True while the cached token has more than its refresh margin left."""
         return self.access_token is not None and time.monotonic() < self._expires_at
 
-    def invalidate(self) -> None:
-        """Forget the cached token, e.g. after Auth0 answered 401 with it."""
+    def invalidate(self, refused_header: str | None = None) -> None:
+        """Forget the cached token after Auth0 answered 401 to `refused_header`.
+
+        Concurrent requests refused with the same token cause one refresh, not one each.
+        """
         with self._lock:
-            self.access_token = None
-            self._expires_at = 0.0
+            if refused_header is None or refused_header == f"Bearer {self.access_token}":
+                self.access_token = None
+                self._expires_at = 0.0
 
     def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Attach a fresh token, fetching one first when needed (once, across threads)."""

@@ -2,7 +2,7 @@
 
 singer-sdk deep-copies the whole state and converts it through dataclasses on every STATE
 message; with one partition per user that is quadratic in the number of users. This writer
-serializes the state once with `json` and skips a write when it would cost more than
+serializes the state once with orjson and skips a write when it would cost more than
 `MAX_STATE_SHARE` of the time since the previous one, so small tenants get a STATE after
 every user and very large ones one every few seconds. A skipped checkpoint never loses an
 event: users finished after the last STATE are read again from their older bookmarks.
@@ -10,19 +10,25 @@ event: users finished after the last STATE are read again from their older bookm
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 import typing as t
 
-# At most this share of the sync's time goes into writing STATE messages.
+from tap_auth0_userlogs.messages import dumps
+
+if t.TYPE_CHECKING:
+    from tap_auth0_userlogs.messages import FastSingerWriter
+
+# At most this share of the sync's time goes into writing STATE messages...
 MAX_STATE_SHARE = 0.05
+# ...unless a write is this cheap (a state of a few hundred users): then always write.
+ALWAYS_AFFORDABLE_SECONDS = 0.0005
 
 
 class CheckpointWriter:
     """Drop-in for the SDK's StateWriter: writes STATE lines, skipping exact repeats."""
 
-    def __init__(self) -> None:
+    def __init__(self, writer: FastSingerWriter) -> None:
+        self._writer = writer
         self._last_line: str | None = None
         self._last_write_end = time.monotonic()
         self._last_write_cost = 0.0
@@ -30,15 +36,16 @@ class CheckpointWriter:
     def write_state(self, state: t.Mapping[str, t.Any]) -> None:
         """Write `state` unless it is the same as the last one written."""
         started = time.monotonic()
-        line = json.dumps({"type": "STATE", "value": state}, separators=(",", ":"))
+        line = dumps({"type": "STATE", "value": state})
         if line != self._last_line:
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
+            self._writer.write_line(line)
             self._last_line = line
         self._last_write_end = time.monotonic()
         self._last_write_cost = self._last_write_end - started
 
     def checkpoint_due(self) -> bool:
         """True when another STATE now would stay within the time budget for checkpoints."""
+        if self._last_write_cost <= ALWAYS_AFFORDABLE_SECONDS:
+            return True
         since = time.monotonic() - self._last_write_end
         return self._last_write_cost <= MAX_STATE_SHARE * (since + self._last_write_cost)

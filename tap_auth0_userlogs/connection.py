@@ -6,6 +6,7 @@ import logging
 import typing as t
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from tap_auth0_userlogs import settings
 from tap_auth0_userlogs.auth import ClientCredentialsAuthenticator, StaticTokenAuthenticator
@@ -23,7 +24,7 @@ class Auth0Connection:
     def __init__(self, config: Mapping[str, t.Any], logger: logging.Logger) -> None:
         self.base_url = settings.base_url(config)
         timeout = float(config.get("request_timeout") or settings.DEFAULT_REQUEST_TIMEOUT)
-        self.governor = RateLimitGovernor()
+        self.governor = RateLimitGovernor(max_per_second=config.get("max_requests_per_second"))
         self.progress = SyncProgress(logger)
         authenticator: StaticTokenAuthenticator | ClientCredentialsAuthenticator
         if config.get("access_token"):
@@ -39,8 +40,19 @@ class Auth0Connection:
                 timeout=timeout,
                 on_request=lambda: self.progress.count_request("token"),
             )
+        session = requests.Session()
+        # One pooled connection per concurrent worker, plus the token and discovery requests.
+        concurrency = int(config.get("max_concurrency") or settings.DEFAULT_MAX_CONCURRENCY)
+        adapter = HTTPAdapter(pool_maxsize=concurrency + 2)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        # Read proxy and CA-bundle variables once, not on every request (it showed in profiles);
+        # certificates are still verified (`verify` is True or the bundle's path).
+        environment = session.merge_environment_settings(self.base_url, {}, None, True, None)
+        session.proxies, session.verify = environment["proxies"], environment["verify"]
+        session.trust_env = False
         self.api = ManagementAPI(
-            session=requests.Session(),
+            session=session,
             authenticator=authenticator,
             governor=self.governor,
             progress=self.progress,

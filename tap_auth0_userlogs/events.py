@@ -99,16 +99,16 @@ def normalize_scope(scope: t.Any) -> list[str] | None:
 
 
 def normalize_event(event: dict[str, t.Any]) -> dict[str, t.Any]:
-    """The record to emit: scope as a list, unknown top-level fields kept in `extra_fields`."""
-    record: dict[str, t.Any] = {}
-    extra: dict[str, t.Any] = {}
-    for key, value in event.items():
-        if key in KNOWN_FIELDS:
-            record[key] = value
-        else:
-            extra[key] = value
-    if "scope" in record:
-        record["scope"] = normalize_scope(record["scope"])
-    if extra:
-        record[EXTRA_FIELDS] = extra
-    return record
+    """The record to emit: scope as a list, unknown top-level fields kept in `extra_fields`.
+
+    Works in place on the decoded event, which nothing else holds on to.
+    """
+    unknown = event.keys() - KNOWN_FIELDS
+    if unknown:
+        event[EXTRA_FIELDS] = {key: event.pop(key) for key in unknown}
+    scope = event.get("scope")
+    if scope is not None and not (
+        isinstance(scope, list) and all(isinstance(s, str) for s in scope)
+    ):
+        event["scope"] = normalize_scope(scope)
+    return event

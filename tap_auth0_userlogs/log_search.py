@@ -44,15 +44,15 @@ def user_window_query(
     return f"user_id:{lucene_quote(user_id)} AND date:[{lower} TO {lucene_time(until)}]"
 
 
-def search_user_events(
+def search_user_pages(
     api: ManagementAPI,
     base_url: str,
     user_id: str,
     *,
     since: datetime.datetime | None,
     until: datetime.datetime,
-) -> Iterator[dict[str, t.Any]]:
-    """Every event of `user_id` dated in [since, until], newest first, in capped windows."""
+) -> Iterator[list[dict[str, t.Any]]]:
+    """Pages of the events of `user_id` dated in [since, until], newest first."""
     last_page = RESULT_CAP // SEARCH_PAGE_SIZE - 1
     upper = until
     while True:
@@ -65,7 +65,8 @@ def search_user_events(
                 scopes=SEARCH_SCOPES,
             )
             events = payload(response)
-            yield from events
+            if events:
+                yield events
             if len(events) < SEARCH_PAGE_SIZE:
                 return
         # The 10th page was full: continue in the window below the oldest event read.

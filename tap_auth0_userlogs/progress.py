@@ -37,6 +37,11 @@ class SyncProgress:
         with self._lock:
             self.events += n
 
+    def count_cap_fallback(self) -> None:
+        """One user read past the per-user 1,000 cap."""
+        with self._lock:
+            self.cap_fallbacks += 1
+
     def user_done(self) -> None:
         """One user's events are all emitted."""
         with self._lock:

@@ -8,22 +8,33 @@ from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import quote
 
+from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from singer_sdk.helpers._util import utc_now
 from singer_sdk.streams import Stream
 
 from tap_auth0_userlogs.client import Auth0Stream
 from tap_auth0_userlogs.discovery import USER_SCOPES, UserDiscovery
 from tap_auth0_userlogs.event_types import load_event_types
 from tap_auth0_userlogs.events import LOG_EVENT_SCHEMA, normalize_event, parse_date
-from tap_auth0_userlogs.log_search import search_user_events
 from tap_auth0_userlogs.management_api import ClientError
-from tap_auth0_userlogs.paging import NewestFirstPaginator
-from tap_auth0_userlogs.settings import DEFAULT_LOOKBACK_MINUTES, DEFAULT_PAGE_SIZE
+from tap_auth0_userlogs.partition_state import IndexedStateManager
+from tap_auth0_userlogs.reader import PrefetchingReader, UserLogReader, UserPlan
+from tap_auth0_userlogs.settings import (
+    DEFAULT_LOOKBACK_MINUTES,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_PAGE_SIZE,
+)
+from tap_auth0_userlogs.tenant_scan import ScanResult, TenantScanner
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from singer_sdk.helpers.types import Context
-    from singer_sdk.pagination import BaseAPIPaginator
+
+# State keys: the stream's log checkpoint, and on each partition the checkpoint it is in sync with.
+CHECKPOINT_KEY = "log_checkpoint"
+# `strategy: auto` scans the tenant's log only when it would replace this many user requests.
+AUTO_SCAN_MIN_USERS = 50
 
 EVENT_TYPES_SCHEMA = {
     "type": "object",
@@ -52,9 +63,33 @@ class UserLogsStream(Auth0Stream):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        self._paginator: NewestFirstPaginator | None = None
         types = self.config.get("event_types")
         self._kept_types = frozenset(types) if types else None
+        self._prefetcher: PrefetchingReader | None = None
+        self._extracted_at = utc_now()
+        self._newest_emitted: str | None = None
+        self._scan: ScanResult | None = None
+        self._next_checkpoint: str | None = None
+        self._planned = False
+
+    @property
+    def state_manager(self) -> IndexedStateManager:
+        """The SDK's partitioned state, with partitions looked up through an index."""
+        if self._state_manager is None:
+            self._state_manager = IndexedStateManager(
+                tap_name=self.tap_name,
+                stream_name=self.name,
+                tap_state=self._tap_state,
+                state_partitioning_keys=self.state_partitioning_keys,
+                is_sorted=self.is_sorted,
+                check_sorted=self.check_sorted,
+            )
+        return self._state_manager  # type: ignore[return-value]
+
+    @property
+    def max_concurrency(self) -> int:
+        """Users read at once."""
+        return int(self.config.get("max_concurrency") or DEFAULT_MAX_CONCURRENCY)
 
     @property
     def page_size(self) -> int:
@@ -73,20 +108,6 @@ class UserLogsStream(Auth0Stream):
                 method=self.config.get("user_discovery") or "auto",
             ).user_ids()
         return [{"user_id": user_id} for user_id in user_ids]
-
-    def get_url(self, context: Context | None) -> str:
-        """The user's log URL, the id escaped as one path segment (`|` and `/` included)."""
-        user_id = (context or {})["user_id"]
-        return f"{self.url_base}/api/v2/users/{quote(user_id, safe='')}/logs"
-
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
-        """Newest first, one page at a time."""
-        return {"page": next_page_token or 0, "per_page": self.page_size, "sort": "date:-1"}
-
-    def get_new_paginator(self) -> BaseAPIPaginator:
-        """A paginator for the user being read (set up in `get_records`)."""
-        assert self._paginator is not None
-        return self._paginator
 
     def bookmark(self, context: Context | None) -> datetime.datetime | None:
         """The date of the newest event emitted for this user by earlier runs."""
@@ -111,51 +132,179 @@ class UserLogsStream(Auth0Stream):
             self._write_state_message()
         progress = self.connection.progress
         progress.users_total = len(self.partitions)
+        if not self._planned:
+            self._plan_tenant_scan()
         user_id = (context or {})["user_id"]
-        cutoff = self.cutoff(context)
-        bookmark = self.bookmark(context)
+        scanned = self._scan is not None and user_id in self._scan.users
+        # A scanned user gets every event the pass found for it, late-indexed ones included.
+        cutoff = self._start_date if scanned else self.cutoff(context)
+        bookmark = None if scanned else self.bookmark(context)
+        self._keep_bookmark_from_regressing(context)
         seen: set[str] = set()
         oldest: datetime.datetime | None = None
-        for event in self._read_user(context, user_id, cutoff):
-            date = parse_date(event["date"])
-            oldest = date if oldest is None else min(oldest, date)
-            if (cutoff is not None and date < cutoff) or event["log_id"] in seen:
-                continue
-            seen.add(event["log_id"])
-            if self._kept_types is not None and event.get("type") not in self._kept_types:
-                continue
-            progress.count_events(1)
-            yield normalize_event(event)
-            self.connection.report_progress()
+        try:
+            pages = (
+                [self._scan.events_by_user.get(user_id, [])] if scanned else self._pages_of(user_id)
+            )
+            for page in pages:
+                self._extracted_at = utc_now()
+                for event in page:
+                    date = parse_date(event["date"])
+                    oldest = date if oldest is None else min(oldest, date)
+                    if (cutoff is not None and date < cutoff) or event["log_id"] in seen:
+                        continue
+                    seen.add(event["log_id"])
+                    if self._kept_types is None or event.get("type") in self._kept_types:
+                        progress.count_events(1)
+                        yield normalize_event(event)
+                self.connection.report_progress()
+        except BaseException:
+            self._stop_prefetching()
+            raise
+        self._advance_bookmark(context)
         if bookmark and (oldest is None or oldest > bookmark) and cutoff and cutoff <= bookmark:
             self._warn_about_missing_history(user_id, bookmark, oldest)
         progress.user_done()
         self.connection.report_progress()
         if progress.users_done == progress.users_total:
+            self._stop_prefetching()
+            self._record_checkpoint()
             self.logger.info(self.connection.summary())
 
-    def _read_user(
-        self, context: Context | None, user_id: str, cutoff: datetime.datetime | None
-    ) -> Iterator[dict[str, t.Any]]:
-        """Raw events newest first: the per-user pages, then search past the 1,000 cap."""
-        self._paginator = NewestFirstPaginator(self.page_size, cutoff)
-        yield from self.request_records(context)
-        if not self._paginator.cap_reached or self._paginator.oldest_read is None:
+    def _increment_stream_state(
+        self, latest_record: dict[str, t.Any], *, context: Context | None = None
+    ) -> None:
+        """Note the newest date emitted; the user's state is updated once, at its end."""
+        date = latest_record.get(self.replication_key)
+        if date and (self._newest_emitted is None or date > self._newest_emitted):
+            self._newest_emitted = date
+
+    def _advance_bookmark(self, context: Context | None) -> None:
+        # Once per user instead of once per event: the SDK's update is the costly part.
+        if self._newest_emitted is not None:
+            super()._increment_stream_state(
+                {self.replication_key: self._newest_emitted}, context=context
+            )
+            self._newest_emitted = None
+
+    def _keep_bookmark_from_regressing(self, context: Context | None) -> None:
+        """Start the user's progress at its bookmark, so the bookmark can only move forward.
+
+        The SDK promotes the newest date emitted in this run; a run that emits only older
+        (late-indexed) events, as a tenant scan may, must not move the bookmark back.
+        """
+        state = self.get_context_state(context)
+        if state.get("replication_key_value") and "progress_markers" not in state:
+            state["progress_markers"] = {
+                "replication_key": self.replication_key,
+                "replication_key_value": state["replication_key_value"],
+            }
+
+    @property
+    def _start_date(self) -> datetime.datetime | None:
+        start_date = self.config.get("start_date")
+        return parse_date(start_date) if start_date else None
+
+    def _plan_tenant_scan(self) -> None:
+        """Before the first user: serve covered users from one pass over the tenant's log."""
+        self._planned = True
+        strategy = self.config.get("strategy") or "auto"
+        if strategy == "per_user":
             return
-        self.connection.progress.cap_fallbacks += 1
-        self.logger.info(
-            "User %s has more than 1,000 new events; reading those dated up to %s "
-            "through /api/v2/logs search",
-            user_id,
-            self._paginator.oldest_read.isoformat(),
+        lookback = datetime.timedelta(
+            minutes=self.config.get("lookback_minutes", DEFAULT_LOOKBACK_MINUTES)
         )
-        yield from search_user_events(
-            self.connection.api,
-            self.url_base,
-            user_id,
-            since=cutoff,
-            until=self._paginator.oldest_read,
+        scanner = TenantScanner(self.connection.api, self.url_base, lookback)
+        checkpoint = self.stream_state.get(CHECKPOINT_KEY)
+        covered = {
+            p["user_id"]
+            for p in self.partitions
+            if checkpoint and self.get_context_state(p).get(CHECKPOINT_KEY) == checkpoint
+        }
+        if strategy == "auto" and len(self.partitions) < AUTO_SCAN_MIN_USERS:
+            return
+        try:
+            if (
+                checkpoint
+                and covered
+                and (strategy == "tenant_scan" or len(covered) >= AUTO_SCAN_MIN_USERS)
+            ):
+                budget = None if strategy == "tenant_scan" else len(covered)
+                self._scan = scanner.scan(checkpoint, covered, budget=budget)
+            if self._scan is not None:
+                self._scan.users = covered
+                self._next_checkpoint = self._scan.checkpoint
+                self.logger.info(
+                    "Read the tenant's log from its checkpoint in %d requests: %d users "
+                    "served without a request of their own, %d read one by one",
+                    self._scan.requests,
+                    len(covered),
+                    len(self.partitions) - len(covered),
+                )
+            else:
+                # No usable checkpoint: every user is read on its own; start one for next time.
+                self._next_checkpoint = scanner.newest_settled_log_id() or checkpoint
+        except ClientError as error:
+            if strategy == "tenant_scan" or error.response.status_code != HTTPStatus.FORBIDDEN:
+                raise
+            self.logger.warning("Reading users one by one: %s", error)
+
+    def _record_checkpoint(self) -> None:
+        """Every user is in sync with the new checkpoint; the next run may scan from it."""
+        if not self._next_checkpoint:
+            return
+        self.stream_state[CHECKPOINT_KEY] = self._next_checkpoint
+        for partition in self.partitions:
+            self.get_context_state(partition)[CHECKPOINT_KEY] = self._next_checkpoint
+
+    def _pages_of(self, user_id: str) -> Iterator[list[dict[str, t.Any]]]:
+        """The user's raw pages: read here, or ahead of time on worker threads."""
+        reader = UserLogReader(
+            self.connection.api, self.url_base, self.page_size, self.connection.progress
         )
+        if self.max_concurrency == 1:
+            return reader.pages(self._plan({"user_id": user_id}))
+        if self._prefetcher is None:
+            scanned = self._scan.users if self._scan is not None else set()
+            plans = (
+                self._plan(partition)
+                for partition in self.partitions
+                if partition["user_id"] not in scanned
+            )
+            self._prefetcher = PrefetchingReader(
+                reader,
+                plans,
+                concurrency=self.max_concurrency,
+                lookahead=2 * self.max_concurrency,
+            )
+        return self._prefetcher.pages(user_id)
+
+    def _plan(self, context: Context) -> UserPlan:
+        return UserPlan(context["user_id"], self.cutoff(context))
+
+    def _stop_prefetching(self) -> None:
+        if self._prefetcher is not None:
+            self._prefetcher.close()
+            self._prefetcher = None
+
+    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+        """singer-sdk's record path without its per-record type conformance.
+
+        `normalize_event` already gives every record the schema's shape (unknown fields in
+        `extra_fields`, JSON-native values), so conforming it again changes nothing.
+        """
+        if self._catalog_deselects_fields:
+            pop_deselected_record_properties(record, self.schema, self.mask)
+        writer = self._tap.message_writer
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                writer.write_record(stream_map.stream_alias, mapped, self._extracted_at)
+        self.state_manager.is_flushed = False
+
+    @cached_property
+    def _catalog_deselects_fields(self) -> bool:
+        return not all(self.mask.values())
 
     def _warn_about_missing_history(
         self, user_id: str, bookmark: datetime.datetime, oldest: datetime.datetime | None

@@ -85,7 +85,8 @@ def test_expired_static_token_names_the_setting(emulator):
         run_sync(tap_config(emulator, access_token=token))
 
     assert "401" in str(failure.value)
-    assert emulator.counters.requests(endpoint="user_logs") == 1
+    # It fails at once: only the first request of each user already in flight went out.
+    assert emulator.counters.requests(endpoint="user_logs") <= 4
 
 
 def test_missing_scope_names_the_scopes_needed(emulator):
@@ -120,7 +121,7 @@ def test_token_is_refreshed_before_it_expires(emulator_factory):
         TenantSpec(users=8, events_per_user=2, seed=4), token_ttl=1.0, latency_ms=200
     )
 
-    result = run_sync(client_credentials(emulator))
+    result = run_sync(client_credentials(emulator, max_concurrency=1))
 
     assert set(result.log_ids()) == emulator.tenant.expected_log_ids()
     assert emulator.counters.requests(endpoint="token") >= 2
@@ -133,8 +134,9 @@ def test_token_is_refreshed_once_when_auth0_answers_401(emulator):
     result = run_sync(client_credentials(emulator))
 
     assert set(result.log_ids()) == emulator.tenant.expected_log_ids()
+    # One refresh, even when several concurrent requests were refused with the same token.
     assert emulator.counters.requests(endpoint="token") == 2
-    assert emulator.counters.requests(endpoint="user_logs", status=401) == 1
+    assert 1 <= emulator.counters.requests(endpoint="user_logs", status=401) <= 4
 
 
 def test_rejected_client_secret_fails_with_one_line(emulator):

@@ -185,7 +185,7 @@ def test_state_is_checkpointed_after_each_user(emulator_factory, fast_retries):
     emulator = emulator_factory(TenantSpec(users=3, events_per_user=5, seed=9))
     first, second, third = emulator.tenant.user_ids()
     # A permanent failure on the third user: the first two must already be checkpointed.
-    emulator.faults.add("500", endpoint="user_logs", after=2, count=100)
+    emulator.faults.add("500", endpoint="user_logs", user_id=third, count=None)
 
     result = run_sync(tap_config(emulator), allow_failure=True)
 
@@ -208,3 +208,16 @@ def test_sync_ends_with_a_one_line_summary(emulator, caplog):
     assert f"{users}/{users} users" in summaries[0]
     assert f"{len(result.log_ids())} events" in summaries[0]
     assert f"user_logs={users}" in summaries[0]
+
+
+def test_integers_of_any_size_pass_through_exactly(emulator):
+    user_id = emulator.tenant.user_ids()[0]
+    huge = 123456789012345678901234567890
+    event = emulator.tenant.add_event(
+        user_id, type="s", details={"prompts": [{"name": "login", "identity": huge}]}
+    )
+
+    result = run_sync(tap_config(emulator, user_ids=[user_id]))
+
+    record = next(r for r in result.records() if r["log_id"] == event["log_id"])
+    assert record["details"]["prompts"][0]["identity"] == huge

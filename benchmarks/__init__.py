@@ -1,0 +1,13 @@
+"""Benchmarks: the tap against the Auth0 emulator with set latency and rate limits.
+
+``python -m benchmarks`` (or ``make bench``) runs every scenario and prints figures; these are
+not tests and assert nothing. Each process stands alone so its CPU and memory are its own:
+
+    emulator_server  the emulator, in its own process, answering commands on stdin
+    naive            the naive sequential baseline: one request at a time, like a curl script
+    sdk_defaults     the tap with singer-sdk's default message writing, for the CPU yardstick
+    measure          running and measuring those processes, and the figures they yield
+    report           the table printed for each scenario, with its targets
+
+One module per scenario: ``cpu``, ``rate_limit``, ``tenant_scan``, ``large_tenant``.
+"""

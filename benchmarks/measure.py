@@ -1,0 +1,464 @@
+"""Running and measuring: the emulator, tap and baseline processes, and the figures they yield.
+
+Every measured process is a child of this one, waited for with ``os.wait4`` so its peak RSS
+and CPU time are its own. Requests, 429s, concurrency and rates are counted by the emulator;
+events and the final state are read from the tap's stdout, the sync time from its
+``Sync finished:`` line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SUMMARY = re.compile(
+    r"Sync finished: (?P<done>\d+)/(?P<users>\d+) users, (?P<events>\d+) events, "
+    r"(?P<requests>\d+) requests.*?(?P<elapsed>[\d.]+)s elapsed"
+)
+# The line `benchmarks.sdk_defaults` writes to stderr, naming the hooks it put back.
+RESTORED_PREFIX = "singer-sdk defaults restored: "
+MESSAGE_TYPE = re.compile(rb'"type"\s*:\s*"(\w+)"')
+
+
+# --------------------------------------------------------------------------- processes
+
+
+@dataclass
+class ProcessRun:
+    """How one child process ran."""
+
+    returncode: int
+    wall: float  # seconds from start to exit
+    cpu: float  # user + system seconds
+    peak_rss_mb: float
+    timed_out: bool = False
+
+
+def run_measured(
+    command: list[str], *, stdout: Path | None, stderr: Path, timeout: float
+) -> ProcessRun:
+    """Run ``command`` from the repository root; stdout to a file or to /dev/null."""
+    out_target = stdout if stdout is not None else Path(os.devnull)
+    with out_target.open("wb") as out, stderr.open("wb") as err:
+        started = time.monotonic()
+        process = subprocess.Popen(
+            command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=REPO_ROOT
+        )
+        ended: list[tuple[float, int, Any]] = []
+
+        def reap() -> None:
+            _, status, usage = os.wait4(process.pid, 0)
+            ended.append((time.monotonic(), status, usage))
+
+        reaper = threading.Thread(target=reap, daemon=True)
+        reaper.start()
+        reaper.join(timeout)
+        timed_out = reaper.is_alive()
+        if timed_out:
+            process.kill()
+            reaper.join()
+    finished, status, usage = ended[0]
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return ProcessRun(
+        returncode=process.returncode,
+        wall=finished - started,
+        cpu=usage.ru_utime + usage.ru_stime,
+        peak_rss_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
+        timed_out=timed_out,
+    )
+
+
+def tap_command(module: str | None = None) -> list[str]:
+    """The tap's console script, or ``python -m module`` for a variant of it."""
+    if module is not None:
+        return [PYTHON, "-m", module]
+    script = Path(PYTHON).with_name("tap-auth0-userlogs")
+    if script.exists():
+        return [str(script)]
+    return [PYTHON, "-c", "from tap_auth0_userlogs.tap import TapAuth0UserLogs as T; T.cli()"]
+
+
+def tap_settings() -> dict[str, Any]:
+    """The tap's settings as `--about --format=json` lists them now (the lead adds some)."""
+    about = subprocess.run(
+        [*tap_command(), "--about", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO_ROOT,
+    )
+    return json.loads(about.stdout)["settings"]["properties"]
+
+
+def offers(settings: dict[str, Any], name: str, value: str | None = None) -> bool:
+    """Whether the tap has setting ``name`` (accepting ``value``, when given)."""
+    if name not in settings:
+        return False
+    return value is None or json.dumps(value) in json.dumps(settings[name])
+
+
+# --------------------------------------------------------------------------- emulator
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """What the emulator does to every request during a measured run."""
+
+    latency_ms: float = 0
+    rate_limit: float | None = None
+    burst: int | None = None
+
+    def describe(self) -> str:
+        latency = f"{self.latency_ms:g} ms latency" if self.latency_ms else "no latency"
+        if self.rate_limit is None:
+            return f"{latency}, no rate limit"
+        return f"{latency}, {self.rate_limit:g}/s limit (burst {self.burst})"
+
+
+class EmulatorProcess:
+    """``benchmarks.emulator_server`` as a child process, driven by JSON lines."""
+
+    def __init__(self, **spec: Any) -> None:
+        self.spec = spec
+        self._process: subprocess.Popen[str] | None = None
+        self.info: dict[str, Any] = {}
+
+    def __enter__(self) -> EmulatorProcess:
+        self._process = subprocess.Popen(
+            [PYTHON, "-m", "benchmarks.emulator_server", json.dumps(self.spec)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO_ROOT,
+        )
+        self.info = self._read()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        process = self._process
+        if process is None:
+            return
+        try:
+            self._send({"op": "stop"})
+            process.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            process.kill()
+            process.wait()
+
+    def _send(self, command: dict[str, Any]) -> None:
+        stdin = self._process.stdin if self._process else None
+        if stdin is None:
+            raise RuntimeError("the emulator process is not running")
+        stdin.write(json.dumps(command) + "\n")
+        stdin.flush()
+
+    def _read(self) -> dict[str, Any]:
+        process = self._process
+        line = process.stdout.readline() if process and process.stdout else ""
+        if not line:
+            code = process.wait() if process else None
+            raise RuntimeError(f"the emulator process ended (exit code {code})")
+        return json.loads(line)
+
+    def call(self, op: str, **arguments: Any) -> dict[str, Any]:
+        """Send one command and return its answer."""
+        self._send({"op": op, **arguments})
+        return self._read()
+
+    @property
+    def user_ids(self) -> list[str]:
+        return self.info["user_ids"]
+
+    def tap_config(self, user_ids: list[str], **settings: Any) -> dict[str, Any]:
+        """A tap config for ``user_ids`` of this tenant, with the static token."""
+        return {
+            "domain": self.info["domain"],
+            "api_url": self.info["base_url"],
+            "access_token": self.info["token"],
+            "user_ids": user_ids,
+            **settings,
+        }
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@dataclass
+class Figures:
+    """One run's figures: a column of a scenario's table."""
+
+    label: str
+    users: int | None = None
+    events: int | None = None
+    requests: int | None = None
+    minimum: int | None = None
+    wall: float | None = None  # process start to exit
+    sync: float | None = None  # the sync itself (tap: its summary line; naive: its loop)
+    # The emulator's request log: requests it holds (it is bounded) and their time span.
+    logged: int | None = None
+    span: float | None = None
+    limit_share: float | None = None  # see the function `limit_share`
+    busiest_10s: float | None = None
+    rate_limited: int | None = None
+    peak_concurrency: int | None = None
+    peak_rss_mb: float | None = None
+    cpu: float | None = None
+    final_state: dict[str, Any] | None = None
+    status: str = "ok"  # or "not available yet", "failed: ..."
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def events_per_s(self) -> float | None:
+        if self.events is None or not self.sync:
+            return None
+        return self.events / self.sync
+
+    @property
+    def requests_per_s(self) -> float | None:
+        """Emulator side, from the first request to the last answer."""
+        if self.logged is None or not self.span:
+            return None
+        return self.logged / self.span
+
+
+def limit_share(report: dict[str, Any], conditions: Conditions) -> float | None:
+    """Requests answered (not 429) as a share of what the bucket could give meanwhile.
+
+    A token bucket allows ``burst + rate x time`` requests in ``time``: a client using all of
+    that scores 100 %, however short the run; 429s are requests the bucket refused.
+    """
+    if conditions.rate_limit is None or not report["span"]:
+        return None
+    capacity = (conditions.burst or 0) + conditions.rate_limit * report["span"]
+    return (report["logged"] - report["rate_limited"]) / capacity
+
+
+def unavailable(label: str, setting: str) -> Figures:
+    """The column of a run whose setting the tap does not have yet."""
+    return Figures(label, status="not available yet", notes=[f"the tap has no '{setting}' yet"])
+
+
+@dataclass
+class Options:
+    """How big to run and where to write: what every scenario is given."""
+
+    quick: bool
+    baseline_seconds: float
+    workspace: Workspace
+
+
+@dataclass
+class Workspace:
+    """Where runs write configs and outputs; removed afterwards unless kept."""
+
+    root: Path
+    timeout: float
+    keep: bool = False
+    _count: int = 0
+
+    def run_dir(self, label: str) -> Path:
+        self._count += 1
+        slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+        path = self.root / f"{self._count:02d}-{slug}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def discard(self, path: Path) -> None:
+        if not self.keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def measure_tap(
+    emulator: EmulatorProcess,
+    workspace: Workspace,
+    label: str,
+    config: dict[str, Any],
+    conditions: Conditions,
+    *,
+    state: dict[str, Any] | None = None,
+    minimum: int | None = None,
+    to_devnull: bool = False,
+    module: str | None = None,
+) -> Figures:
+    """One tap sync under ``conditions``, starting with a full bucket and zeroed counters."""
+    folder = workspace.run_dir(label)
+    config_path = folder / "config.json"
+    config_path.write_text(json.dumps(config))
+    command = [*tap_command(module), "--config", str(config_path)]
+    if state is not None:
+        state_path = folder / "state.json"
+        state_path.write_text(json.dumps(state))
+        command += ["--state", str(state_path)]
+    emulator.call("configure", **conditions.__dict__)
+    emulator.call("reset")
+    print(f"   .. {label}: {len(config['user_ids']):,} users", flush=True)
+    stdout = None if to_devnull else folder / "stdout.jsonl"
+    stderr = folder / "stderr.log"
+    process = run_measured(command, stdout=stdout, stderr=stderr, timeout=workspace.timeout)
+    report = emulator.call("report")
+    figures = Figures(
+        label,
+        users=len(config["user_ids"]),
+        requests=report["requests"],
+        minimum=minimum,
+        wall=process.wall,
+        logged=report["logged"],
+        span=report["span"],
+        limit_share=limit_share(report, conditions),
+        busiest_10s=report["busiest_10s"],
+        rate_limited=report["rate_limited"],
+        peak_concurrency=report["peak_concurrency"],
+        peak_rss_mb=process.peak_rss_mb,
+        cpu=process.cpu,
+    )
+    log = stderr.read_text(errors="replace")
+    summaries = list(SUMMARY.finditer(log))
+    if summaries:
+        figures.events = int(summaries[-1]["events"])
+        figures.sync = float(summaries[-1]["elapsed"])
+    if stdout is not None:
+        records, figures.final_state = read_singer_output(stdout)
+        figures.events = records
+    if figures.sync is None:
+        figures.sync = process.wall
+        figures.notes.append("no 'Sync finished:' line; sync time is the process's")
+    if module == "benchmarks.sdk_defaults":
+        restored = [line for line in log.splitlines() if line.startswith(RESTORED_PREFIX)]
+        figures.notes.extend(
+            f"restored {line.removeprefix(RESTORED_PREFIX)}" for line in restored[:1]
+        )
+    if process.timed_out:
+        figures.status = f"failed: killed after {workspace.timeout:.0f} s"
+    elif process.returncode != 0:
+        figures.status = f"failed: exit {process.returncode}: {last_error(log)}"
+    workspace.discard(folder)
+    return figures
+
+
+def read_singer_output(path: Path) -> tuple[int, dict[str, Any] | None]:
+    """RECORD messages of `user_logs` in a tap's stdout, and its last STATE."""
+    records = 0
+    last_state: bytes | None = None
+    with path.open("rb") as lines:
+        for line in lines:
+            kind = MESSAGE_TYPE.search(line, 0, 40)
+            if kind is None:
+                continue
+            if kind[1] == b"RECORD" and b'"user_logs"' in line[:80]:
+                records += 1
+            elif kind[1] == b"STATE":
+                last_state = line
+    return records, json.loads(last_state)["value"] if last_state else None
+
+
+def last_error(log: str) -> str:
+    """The line of a tap's stderr that best says why it failed."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    errors = [line for line in lines if "ERROR" in line or "CRITICAL" in line]
+    line = (errors or lines or ["no output"])[-1]
+    return line[:200]
+
+
+def bookmarks(state: dict[str, Any] | None) -> dict[str, str]:
+    """user_id -> bookmarked date in a tap's state."""
+    partitions = ((state or {}).get("bookmarks", {}).get("user_logs") or {}).get("partitions", [])
+    return {
+        p["context"]["user_id"]: p["replication_key_value"]
+        for p in partitions
+        if p.get("replication_key_value")
+    }
+
+
+# --------------------------------------------------------------------------- naive baseline
+
+
+def measure_naive(
+    emulator: EmulatorProcess,
+    workspace: Workspace,
+    user_ids: list[str],
+    conditions: Conditions,
+    *,
+    budget: float,
+    naive_requests: int,
+    events: int,
+) -> Figures:
+    """The naive sequential baseline over ``user_ids`` (or as many as ``budget`` seconds
+    allow, extrapolated to all by requests: ``naive_requests`` for all of them)."""
+    label = "naive sequential"
+    folder = workspace.run_dir(label)
+    job = {
+        "base_url": emulator.info["base_url"],
+        "token": emulator.info["token"],
+        "user_ids": user_ids,
+        "per_page": 100,
+        "budget_seconds": budget,
+    }
+    (folder / "job.json").write_text(json.dumps(job))
+    emulator.call("configure", **conditions.__dict__)
+    emulator.call("reset")
+    print(f"   .. {label}: up to {budget:g} s of {len(user_ids):,} users", flush=True)
+    command = [PYTHON, "-m", "benchmarks.naive", str(folder / "job.json"), str(folder / "out")]
+    process = run_measured(
+        command, stdout=None, stderr=folder / "stderr.log", timeout=budget + workspace.timeout
+    )
+    report = emulator.call("report")
+    figures = Figures(
+        label,
+        users=len(user_ids),
+        logged=report["logged"],
+        span=report["span"],
+        limit_share=limit_share(report, conditions),
+        busiest_10s=report["busiest_10s"],
+        rate_limited=report["rate_limited"],
+        peak_concurrency=report["peak_concurrency"],
+        peak_rss_mb=process.peak_rss_mb,
+        cpu=process.cpu,
+    )
+    if process.returncode != 0:
+        figures.status = f"failed: exit {process.returncode}"
+        return figures
+    done = json.loads((folder / "out").read_text())
+    workspace.discard(folder)
+    figures.events = done["events"]
+    figures.requests = done["requests"]
+    figures.sync = done["seconds"]
+    figures.wall = process.wall
+    if done["users"] < len(user_ids) and done["requests"]:
+        scale = naive_requests / done["requests"]
+        figures.notes.append(
+            f"measured on the first {done['users']:,} of {len(user_ids):,} users "
+            f"({done['requests']:,} requests in {done['seconds']:.1f} s); requests, events and "
+            f"times extrapolated by requests (x{scale:.1f})"
+        )
+        figures = replace(
+            figures,
+            events=events,
+            requests=naive_requests,
+            sync=done["seconds"] * scale,
+            wall=process.wall - done["seconds"] + done["seconds"] * scale,
+            rate_limited=round(report["rate_limited"] * scale),
+        )
+    return figures
+
+
+def at_rate(requests: int | None, rate: float) -> str:
+    """The least time ``requests`` take at ``rate`` per second, for notes."""
+    if requests is None:
+        return "?"
+    return f"{math.ceil(requests / rate):,} s"

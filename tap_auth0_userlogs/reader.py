@@ -1,0 +1,180 @@
+"""Reading users' raw events: one user newest first, and several users at once ahead of need.
+
+Only HTTP happens on worker threads. Records, state and bookmarks stay on the main thread, in
+partition order, so the Singer output is the same whatever `max_concurrency` is, and a user's
+bookmark only advances once all of its events were emitted.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import queue
+import threading
+import typing as t
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from tap_auth0_userlogs.errors import LOG_SCOPES, TapUserError
+from tap_auth0_userlogs.log_search import search_user_pages
+from tap_auth0_userlogs.management_api import payload
+from tap_auth0_userlogs.paging import NewestFirstPaginator
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from tap_auth0_userlogs.management_api import ManagementAPI
+    from tap_auth0_userlogs.progress import SyncProgress
+
+Page = list[dict[str, t.Any]]
+# Pages one user may have waiting before its worker pauses (bounds memory for heavy users).
+PAGES_BUFFERED_PER_USER = 20
+
+logger = logging.getLogger("tap-auth0-userlogs.reader")
+
+
+@dataclass(frozen=True)
+class UserPlan:
+    """What to read for one user: events dated at or after `cutoff` (None: all retained)."""
+
+    user_id: str
+    cutoff: datetime.datetime | None
+
+
+class UserLogReader:
+    """One user's events, newest first: the per-user pages, then search past the 1,000 cap."""
+
+    def __init__(
+        self, api: ManagementAPI, base_url: str, page_size: int, progress: SyncProgress
+    ) -> None:
+        self._api = api
+        self._base_url = base_url
+        self._page_size = page_size
+        self._progress = progress
+
+    def pages(self, plan: UserPlan) -> Iterator[Page]:
+        """Every page of the user's events down to the cutoff (raw, possibly overlapping)."""
+        url = f"{self._base_url}/api/v2/users/{quote(plan.user_id, safe='')}/logs"
+        paginator = NewestFirstPaginator(self._page_size, plan.cutoff)
+        while not paginator.finished:
+            params = {"page": paginator.current_value, "per_page": self._page_size}
+            response = self._api.get(
+                url, {**params, "sort": "date:-1"}, endpoint="user_logs", scopes=LOG_SCOPES
+            )
+            events = payload(response)
+            if not isinstance(events, list):
+                msg = f"expected a JSON array of events for user {plan.user_id}"
+                raise TapUserError(msg)
+            if events:
+                yield events
+            paginator.advance(response)
+        if paginator.cap_reached and paginator.oldest_read is not None:
+            self._progress.count_cap_fallback()
+            logger.info(
+                "User %s has more than 1,000 new events; reading those dated up to %s "
+                "through /api/v2/logs search",
+                plan.user_id,
+                paginator.oldest_read.isoformat(),
+            )
+            yield from search_user_pages(
+                self._api,
+                self._base_url,
+                plan.user_id,
+                since=plan.cutoff,
+                until=paginator.oldest_read,
+            )
+
+
+_END = object()
+
+
+class _UserJob:
+    """One user's pages, filled by a worker thread and drained by the main thread."""
+
+    def __init__(self, cancelled: threading.Event) -> None:
+        self._pages: queue.Queue[t.Any] = queue.Queue(maxsize=PAGES_BUFFERED_PER_USER)
+        self._cancelled = cancelled
+
+    def fill(self, pages: Iterator[Page]) -> None:
+        try:
+            for page in pages:
+                if not self._put(page):
+                    return
+            self._put(_END)
+        except BaseException as exc:  # handed to the main thread, which raises it
+            self._put(exc)
+
+    def drain(self) -> Iterator[Page]:
+        while True:
+            item = self._pages.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def _put(self, item: object) -> bool:
+        # Never block forever: a cancelled run must let its workers end.
+        while not self._cancelled.is_set():
+            try:
+                self._pages.put(item, timeout=0.2)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+
+class PrefetchingReader:
+    """Reads up to `lookahead` users ahead on `concurrency` threads; pages come out in order.
+
+    `plans` yields the users in partition order; it is advanced on the calling thread only.
+    """
+
+    def __init__(
+        self,
+        reader: UserLogReader,
+        plans: Iterator[UserPlan],
+        *,
+        concurrency: int,
+        lookahead: int,
+    ) -> None:
+        self._reader = reader
+        self._plans = plans
+        self._lookahead = lookahead
+        self._cancelled = threading.Event()
+        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="user-logs")
+        self._jobs: dict[str, _UserJob] = {}
+
+    def pages(self, user_id: str) -> Iterator[Page]:
+        """The pages of `user_id`, which must be the next user in partition order."""
+        self._schedule(until=user_id)
+        job = self._jobs.pop(user_id)
+        self._schedule()
+        yield from job.drain()
+
+    def close(self) -> None:
+        """Stop every worker (they finish the request in flight) without waiting for them."""
+        self._cancelled.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _schedule(self, until: str | None = None) -> None:
+        while until not in self._jobs and (until is not None or len(self._jobs) < self._lookahead):
+            plan = next(self._plans, None)
+            if plan is None:
+                if until is not None:
+                    msg = f"user {until} is not among the partitions being read"
+                    raise RuntimeError(msg)
+                return
+            job = _UserJob(self._cancelled)
+            self._jobs[plan.user_id] = job
+            self._pool.submit(job.fill, self._reader.pages(plan))
+
+
+def read_inline(reader: UserLogReader, plan_for: Callable[[str], UserPlan]) -> Callable:
+    """The one-at-a-time reader: `pages(user_id)` reads on the calling thread."""
+
+    def pages(user_id: str) -> Iterator[Page]:
+        return reader.pages(plan_for(user_id))
+
+    return pages
