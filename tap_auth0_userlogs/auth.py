@@ -11,6 +11,7 @@ import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator, OAuthAuthenticator
 
 from tap_auth0_userlogs.errors import TapUserError, TransientAPIError, auth0_message
+from tap_auth0_userlogs.management_api import certificate_error_line, is_certificate_error
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -95,10 +96,13 @@ class ClientCredentialsAuthenticator(OAuthAuthenticator):
             factor=0.5,
             max_value=10,
             jitter=backoff.full_jitter,
+            giveup=is_certificate_error,
             logger=None,
         )(self._fetch_token)
         try:
             body, requested_at = fetch()
+        except requests.exceptions.SSLError as exc:
+            raise TapUserError(certificate_error_line(self.auth_endpoint, exc)) from None
         except (TransientAPIError, requests.RequestException) as exc:
             msg = (
                 f"Could not get a Management API token from {self.auth_endpoint} after "

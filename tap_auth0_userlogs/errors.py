@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import typing as t
+from urllib.parse import parse_qsl, quote, quote_plus
 
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
@@ -24,19 +27,58 @@ class TransientAPIError(RetriableAPIError):
     """A 5xx, a connection problem or an unreadable body: retry with exponential backoff."""
 
 
+REDACTED = "[redacted]"
+_BEARER = re.compile(r"(?i)\bbearer\s+[^\s\"',;]+")
+
+
+def secrets_sent(request: requests.PreparedRequest | None) -> list[str]:
+    """The credentials a request carried: its Authorization header and any client_secret."""
+    if request is None:
+        return []
+    found: list[str] = []
+    authorization = request.headers.get("Authorization")
+    if authorization:
+        found += [authorization, authorization.split(" ", 1)[-1]]
+    body = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
+    fields = dict(parse_qsl(body))
+    if not fields and body.startswith("{"):
+        try:
+            fields = json.loads(body)
+        except ValueError:
+            fields = {}
+    secret = fields.get("client_secret") if isinstance(fields, dict) else None
+    if isinstance(secret, str) and secret:
+        found += [secret, quote(secret, safe=""), quote_plus(secret)]
+    return found
+
+
+def redact(text: str, secrets: t.Iterable[str]) -> str:
+    """`text` without any of `secrets`, nor anything that looks like a bearer token."""
+    for secret in sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return _BEARER.sub(f"Bearer {REDACTED}", text)
+
+
 def auth0_message(response: requests.Response) -> str:
-    """Auth0's own words from an error response, from either of its two error shapes."""
+    """Auth0's own words from an error response, without any credential the request carried.
+
+    Auth0 never quotes credentials, but a proxy in between may echo the request back.
+    """
     try:
         body = response.json()
     except ValueError:
-        return (response.reason or "no message").strip()
-    if not isinstance(body, dict):
-        return (response.reason or "no message").strip()
-    # Management API errors carry message/errorCode; /oauth/token errors error/error_description.
-    message = body.get("message") or body.get("error_description") or body.get("error")
-    code = body.get("errorCode") or (body.get("error") if body.get("error_description") else None)
-    text = str(message or response.reason or "no message").strip()
-    return f"{text} ({code})" if code else text
+        body = None
+    if isinstance(body, dict):
+        # Management API errors carry message/errorCode; /oauth/token ones error_description.
+        message = body.get("message") or body.get("error_description") or body.get("error")
+        code = body.get("errorCode") or (
+            body.get("error") if body.get("error_description") else None
+        )
+        text = str(message or response.reason or "no message").strip()
+        text = f"{text} ({code})" if code else text
+    else:
+        text = (response.reason or "no message").strip()
+    return redact(" ".join(text.split()), secrets_sent(response.request))
 
 
 def describe_request(response: requests.Response) -> str:

@@ -6,6 +6,7 @@ import json
 import logging
 import typing as t
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
 import backoff
 import requests
@@ -89,6 +90,7 @@ class ManagementAPI:
             factor=TRANSIENT_BACKOFF_FACTOR,
             max_value=30,
             jitter=backoff.full_jitter,
+            giveup=is_certificate_error,
             on_backoff=_log_retry,
             logger=None,
         )(self._send_once)
@@ -102,6 +104,8 @@ class ManagementAPI:
         )(transient)
         try:
             return rate_limited(prepared, endpoint, scopes)
+        except requests.exceptions.SSLError as exc:
+            raise TapUserError(certificate_error_line(prepared.url or "", exc)) from None
         except RateLimitedError:
             msg = (
                 f"Auth0 kept answering 429 (rate limit) to {prepared.method} {_path(prepared)} "
@@ -196,6 +200,23 @@ class ClientError(TapUserError):
     def __init__(self, message: str, response: requests.Response) -> None:
         super().__init__(message)
         self.response = response
+
+
+def is_certificate_error(exc: BaseException) -> bool:
+    """A TLS failure: the certificate will not verify on the next try either."""
+    return isinstance(exc, requests.exceptions.SSLError)
+
+
+def certificate_error_line(url: str, exc: BaseException) -> str:
+    """One line for a TLS failure, naming the host and the verifier's reason."""
+    host = urlsplit(url).hostname or url
+    reason = (
+        "certificate verify failed" if "certificate verify failed" in str(exc) else one_line(exc)
+    )
+    return (
+        f"The TLS certificate of {host} did not verify ({reason}): check 'domain' and "
+        "'api_url'; behind a proxy that re-signs TLS, point REQUESTS_CA_BUNDLE at its CA"
+    )
 
 
 def _log_retry(details: t.Any) -> None:

@@ -49,6 +49,8 @@ class FastSingerWriter(SingerWriter):
     def __init__(self) -> None:
         super().__init__()
         self._pending: list[str] = []
+        self._writing = False
+        self._after_write: t.Callable[[], None] | None = None
 
     def serialize_message(self, message: Message) -> str:
         """One JSON line."""
@@ -82,7 +84,27 @@ class FastSingerWriter(SingerWriter):
         if len(self._pending) >= RECORDS_PER_WRITE:
             self._write_pending()
 
+    def defer_while_writing(self, action: t.Callable[[], None]) -> bool:
+        """Run `action` once the write in progress is done (True), or say none is (False).
+
+        A signal handler that writes (singer-sdk's writes STATE on SIGTERM) would otherwise
+        land inside a half-written line when a slow target keeps stdout's pipe full.
+        """
+        if not self._writing:
+            return False
+        self._after_write = action
+        return True
+
     def _write_pending(self) -> None:
-        if self._pending:
-            sys.stdout.write("\n".join(self._pending) + "\n")
-            self._pending.clear()
+        if not self._pending:
+            return
+        text = "\n".join(self._pending) + "\n"
+        self._pending.clear()
+        self._writing = True
+        try:
+            sys.stdout.write(text)
+        finally:
+            self._writing = False
+        action, self._after_write = self._after_write, None
+        if action is not None:
+            action()

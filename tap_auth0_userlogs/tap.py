@@ -26,6 +26,8 @@ from tap_auth0_userlogs.settings import (
 from tap_auth0_userlogs.streams import CHECKPOINT_KEY, LogEventTypesStream, UserLogsStream
 
 if t.TYPE_CHECKING:
+    from types import FrameType
+
     import click
     from singer_sdk.streams import Stream
 
@@ -41,7 +43,21 @@ class _PerUserSortNotice(logging.Filter):
         return "assumed to be unsorted" not in record.getMessage()
 
 
+class _SecondErrorLine(logging.Filter):
+    """Drops singer-sdk's "An unhandled error occurred while syncing" line.
+
+    The failure itself is reported right after it: in one actionable line for a problem the
+    user can fix, with a traceback for anything else.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("An unhandled error occurred while syncing")
+
+
 logging.getLogger("singer_sdk").addFilter(_PerUserSortNotice())
+
+
+_SECOND_ERROR_LINE = _SecondErrorLine()
 
 
 class TapAuth0UserLogs(Tap):
@@ -80,7 +96,24 @@ class TapAuth0UserLogs(Tap):
 
     def discover_streams(self) -> list[Stream]:
         """`user_logs` and `log_event_types`."""
-        return [UserLogsStream(self), LogEventTypesStream(self)]
+        streams: list[Stream] = [UserLogsStream(self), LogEventTypesStream(self)]
+        for stream in streams:
+            stream.logger.addFilter(_SECOND_ERROR_LINE)
+        return streams
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """On SIGTERM: write the state reached, then exit non-zero, as the sync did not finish.
+
+        singer-sdk exits 0 here, which tells an orchestrator the sync succeeded.
+        """
+
+        def stop() -> None:
+            self._state_writer.write_state(self.state)
+            self.logger.warning("Stopped by signal %d before the sync finished", signum)
+            sys.exit(128 + signum)
+
+        if not self.message_writer.defer_while_writing(stop):
+            stop()
 
     @classmethod
     def cb_config(  # type: ignore[override]
