@@ -8,10 +8,13 @@ it and then flushes, so a target always has all the records a STATE covers befor
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import decimal
 import json
+import signal
 import sys
+import threading
 import typing as t
 
 import orjson
@@ -23,6 +26,7 @@ if t.TYPE_CHECKING:
 
 # Record lines held before one write; small enough to keep a progress feel in the target.
 RECORDS_PER_WRITE = 500
+_HELD_SIGNALS = {signal.SIGTERM, signal.SIGINT} if hasattr(signal, "pthread_sigmask") else set()
 
 
 def _plain(value: t.Any) -> t.Any:
@@ -49,8 +53,6 @@ class FastSingerWriter(SingerWriter):
     def __init__(self) -> None:
         super().__init__()
         self._pending: list[str] = []
-        self._writing = False
-        self._after_write: t.Callable[[], None] | None = None
 
     def serialize_message(self, message: Message) -> str:
         """One JSON line."""
@@ -76,35 +78,35 @@ class FastSingerWriter(SingerWriter):
     def write_line(self, line: str) -> None:
         """Write the records held so far, then `line`, and flush."""
         self._pending.append(line)
-        self._write_pending()
-        sys.stdout.flush()
+        self._write_pending(flush=True)
 
     def _queue(self, line: str) -> None:
         self._pending.append(line)
         if len(self._pending) >= RECORDS_PER_WRITE:
             self._write_pending()
 
-    def defer_while_writing(self, action: t.Callable[[], None]) -> bool:
-        """Run `action` once the write in progress is done (True), or say none is (False).
-
-        A signal handler that writes (singer-sdk's writes STATE on SIGTERM) would otherwise
-        land inside a half-written line when a slow target keeps stdout's pipe full.
-        """
-        if not self._writing:
-            return False
-        self._after_write = action
-        return True
-
-    def _write_pending(self) -> None:
-        if not self._pending:
-            return
-        text = "\n".join(self._pending) + "\n"
+    def _write_pending(self, *, flush: bool = False) -> None:
+        text = "\n".join(self._pending) + "\n" if self._pending else ""
         self._pending.clear()
-        self._writing = True
-        try:
-            sys.stdout.write(text)
-        finally:
-            self._writing = False
-        action, self._after_write = self._after_write, None
-        if action is not None:
-            action()
+        with _signals_held():
+            if text:
+                sys.stdout.write(text)
+            if flush:
+                sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _signals_held() -> t.Iterator[None]:
+    """Hold SIGTERM and SIGINT until the enclosed write is done.
+
+    A signal that interrupts a write blocked on a full pipe (a slow target) makes Python's
+    buffered stdout drop bytes, cutting a line in two; held, it is handled right after.
+    """
+    if threading.current_thread() is not threading.main_thread() or not _HELD_SIGNALS:
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -106,14 +106,9 @@ class TapAuth0UserLogs(Tap):
 
         singer-sdk exits 0 here, which tells an orchestrator the sync succeeded.
         """
-
-        def stop() -> None:
-            self._state_writer.write_state(self.state)
-            self.logger.warning("Stopped by signal %d before the sync finished", signum)
-            sys.exit(128 + signum)
-
-        if not self.message_writer.defer_while_writing(stop):
-            stop()
+        self._state_writer.write_state(self.state)
+        self.logger.warning("Stopped by signal %d before the sync finished", signum)
+        sys.exit(128 + signum)
 
     @classmethod
     def cb_config(  # type: ignore[override]
