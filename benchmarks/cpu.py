@@ -12,8 +12,8 @@ from benchmarks.measure import (
     EmulatorProcess,
     Figures,
     Options,
-    measure_naive,
     measure_tap,
+    naive_baseline,
 )
 from benchmarks.report import Report, Target
 
@@ -55,15 +55,7 @@ def run(options: Options) -> Report:
             to_devnull=True,
             module="benchmarks.sdk_defaults",
         )
-        report.baseline = measure_naive(
-            emulator,
-            options.workspace,
-            user_ids,
-            conditions,
-            budget=options.baseline_seconds,
-            naive_requests=minimum["naive"],
-            events=minimum["events"],
-        )
+        report.baseline = naive_baseline(emulator, options, user_ids, conditions, minimum)
     report.columns = [shipped, defaults]
     report.targets = targets(shipped, defaults)
     return report

@@ -13,8 +13,8 @@ from benchmarks.measure import (
     EmulatorProcess,
     Options,
     bookmarks,
-    measure_naive,
     measure_tap,
+    naive_baseline,
 )
 from benchmarks.report import Report, Target
 
@@ -42,15 +42,7 @@ def run(options: Options) -> Report:
             CONDITIONS,
             minimum=minimum["per_user"],
         )
-        report.baseline = measure_naive(
-            emulator,
-            options.workspace,
-            user_ids,
-            CONDITIONS,
-            budget=options.baseline_seconds,
-            naive_requests=minimum["naive"],
-            events=minimum["events"],
-        )
+        report.baseline = naive_baseline(emulator, options, user_ids, CONDITIONS, minimum)
     report.columns = [tap]
     if tap.ok:
         report.notes.append(

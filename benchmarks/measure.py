@@ -388,6 +388,25 @@ def bookmarks(state: dict[str, Any] | None) -> dict[str, str]:
 # --------------------------------------------------------------------------- naive baseline
 
 
+def naive_baseline(
+    emulator: EmulatorProcess,
+    options: Options,
+    user_ids: list[str],
+    conditions: Conditions,
+    minimum: dict[str, Any],
+) -> Figures:
+    """The naive baseline for a scenario: its users, its time budget, its minimum counts."""
+    return measure_naive(
+        emulator,
+        options.workspace,
+        user_ids,
+        conditions,
+        budget=options.baseline_seconds,
+        naive_requests=minimum["naive"],
+        events=minimum["events"],
+    )
+
+
 def measure_naive(
     emulator: EmulatorProcess,
     workspace: Workspace,

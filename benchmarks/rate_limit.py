@@ -13,8 +13,8 @@ from benchmarks.measure import (
     EmulatorProcess,
     Figures,
     Options,
-    measure_naive,
     measure_tap,
+    naive_baseline,
     offers,
     tap_settings,
     unavailable,
@@ -71,15 +71,7 @@ def run(options: Options) -> Report:
             )
         else:
             capped = unavailable(f"tap, max {CAP}/s", "max_requests_per_second")
-        report.baseline = measure_naive(
-            emulator,
-            options.workspace,
-            user_ids,
-            CONDITIONS,
-            budget=options.baseline_seconds,
-            naive_requests=minimum["naive"],
-            events=minimum["events"],
-        )
+        report.baseline = naive_baseline(emulator, options, user_ids, CONDITIONS, minimum)
     report.columns = [tap, capped]
     report.targets = targets(tap, capped)
     return report

@@ -18,8 +18,8 @@ from benchmarks.measure import (
     Options,
     at_rate,
     bookmarks,
-    measure_naive,
     measure_tap,
+    naive_baseline,
     offers,
     tap_settings,
     unavailable,
@@ -101,15 +101,7 @@ def run(options: Options) -> Report:
                 second_sync("tap (per user)", None),
                 unavailable("tap, tenant_scan", "strategy"),
             ]
-        report.baseline = measure_naive(
-            emulator,
-            options.workspace,
-            user_ids,
-            CONDITIONS,
-            budget=options.baseline_seconds,
-            naive_requests=minimum["naive"],
-            events=minimum["events"],
-        )
+        report.baseline = naive_baseline(emulator, options, user_ids, CONDITIONS, minimum)
     report.columns = columns
     report.notes.append("naive: reads every user's whole log (a curl loop keeps no bookmarks)")
     report.targets = [scan_target(columns[1], new_events, minimum["backfill"])]

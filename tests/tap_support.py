@@ -46,6 +46,16 @@ def tap_config(emulator, **overrides) -> dict:
     return {k: v for k, v in config.items() if v is not None}
 
 
+def client_credentials(emulator, **overrides) -> dict:
+    """A config for the emulator's tenant that authenticates with its default client."""
+    credentials = {
+        "access_token": None,
+        "client_id": emulator.client_id,
+        "client_secret": emulator.client_secret,
+    }
+    return tap_config(emulator, **{**credentials, **overrides})
+
+
 def run_sync(
     config: dict,
     state: dict | None = None,

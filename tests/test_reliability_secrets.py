@@ -16,22 +16,13 @@ import pytest
 from tests.emulator import TenantSpec
 from tests.emulator.faults import KINDS
 from tests.reliability_support import Seen, Upstream, run_tap_process
-from tests.tap_support import run_sync, tap_config
+from tests.tap_support import client_credentials, run_sync, tap_config
 
 pytest_plugins = ["tests.reliability_support"]
 
 TENANT = TenantSpec(users=3, events_per_user=15, seed=41)
 JSON = {"Content-Type": "application/json"}
 UPSTREAM_TOKEN = "upstream-issued-token-" + "k" * 40
-
-
-def client_credentials(emulator, **overrides) -> dict:
-    credentials = {
-        "access_token": None,
-        "client_id": emulator.client_id,
-        "client_secret": emulator.client_secret,
-    }
-    return tap_config(emulator, **{**credentials, **overrides})
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

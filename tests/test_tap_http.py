@@ -9,16 +9,7 @@ import pytest
 from tap_auth0_userlogs import paging
 from tap_auth0_userlogs.errors import TapUserError
 from tests.emulator import TenantSpec
-from tests.tap_support import run_sync, tap_config
-
-
-def client_credentials(emulator, **overrides) -> dict:
-    credentials = {
-        "access_token": None,
-        "client_id": emulator.client_id,
-        "client_secret": emulator.client_secret,
-    }
-    return tap_config(emulator, **{**credentials, **overrides})
+from tests.tap_support import client_credentials, run_sync, tap_config
 
 
 def test_429_waits_for_the_reset_then_retries(emulator):
