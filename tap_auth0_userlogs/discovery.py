@@ -32,7 +32,6 @@ USER_SCOPES = "read:users (needed to discover users when 'user_ids' is not set)"
 EXPORT_TIMEOUT_SECONDS = 900.0
 EXPORT_FIRST_POLL_SECONDS = 0.2
 EXPORT_MAX_POLL_SECONDS = 10.0
-DISCOVERY_METHODS = ("auto", "search", "export")
 
 logger = logging.getLogger("tap-auth0-userlogs.discovery")
 

@@ -12,7 +12,6 @@ import logging
 import queue
 import threading
 import typing as t
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -22,7 +21,7 @@ from tap_auth0_userlogs.management_api import payload
 from tap_auth0_userlogs.paging import NewestFirstPaginator
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from tap_auth0_userlogs.management_api import ManagementAPI
     from tap_auth0_userlogs.progress import SyncProgress
@@ -143,8 +142,11 @@ class PrefetchingReader:
         self._plans = plans
         self._lookahead = lookahead
         self._cancelled = threading.Event()
-        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="user-logs")
+        self._work: queue.Queue[tuple[_UserJob, Iterator[Page]]] = queue.Queue()
         self._jobs: dict[str, _UserJob] = {}
+        # Daemon threads: a tap stopped by a signal must exit without waiting for them.
+        for number in range(concurrency):
+            threading.Thread(target=self._serve, name=f"user-logs-{number}", daemon=True).start()
 
     def pages(self, user_id: str) -> Iterator[Page]:
         """The pages of `user_id`, which must be the next user in partition order."""
@@ -156,7 +158,14 @@ class PrefetchingReader:
     def close(self) -> None:
         """Stop every worker (they finish the request in flight) without waiting for them."""
         self._cancelled.set()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _serve(self) -> None:
+        while not self._cancelled.is_set():
+            try:
+                job, pages = self._work.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            job.fill(pages)
 
     def _schedule(self, until: str | None = None) -> None:
         while until not in self._jobs and (until is not None or len(self._jobs) < self._lookahead):
@@ -168,13 +177,4 @@ class PrefetchingReader:
                 return
             job = _UserJob(self._cancelled)
             self._jobs[plan.user_id] = job
-            self._pool.submit(job.fill, self._reader.pages(plan))
-
-
-def read_inline(reader: UserLogReader, plan_for: Callable[[str], UserPlan]) -> Callable:
-    """The one-at-a-time reader: `pages(user_id)` reads on the calling thread."""
-
-    def pages(user_id: str) -> Iterator[Page]:
-        return reader.pages(plan_for(user_id))
-
-    return pages
+            self._work.put((job, self._reader.pages(plan)))

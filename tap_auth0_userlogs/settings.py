@@ -163,9 +163,6 @@ CONFIG_SCHEMA = th.PropertiesList(
 ).to_dict()
 
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-AUTH_SETTINGS = ("access_token", "client_id", "client_secret")
-# Taken before singer-sdk merges its built-in settings into CONFIG_SCHEMA (it does so in place).
-OWN_SETTINGS = tuple(CONFIG_SCHEMA["properties"])
 _TEXT_SETTINGS = frozenset(
     name for name, prop in CONFIG_SCHEMA["properties"].items() if "string" in prop.get("type", [])
 )

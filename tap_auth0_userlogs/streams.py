@@ -59,7 +59,6 @@ class UserLogsStream(Auth0Stream):
     # Pages come newest first, so the bookmark is only final once a user is done.
     is_sorted = False
     schema = LOG_EVENT_SCHEMA
-    endpoint_name = "user_logs"
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
