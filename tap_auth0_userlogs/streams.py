@@ -116,12 +116,10 @@ class UserLogsStream(Auth0Stream):
     def cutoff(self, context: Context | None) -> datetime.datetime | None:
         """Oldest date to read: the bookmark minus the look-back, never before start_date."""
         bookmark = self.bookmark(context)
-        start_date = self.config.get("start_date")
-        start = parse_date(start_date) if start_date else None
+        start = self._start_date
         if not bookmark:
             return start
-        lookback = self.config.get("lookback_minutes", DEFAULT_LOOKBACK_MINUTES)
-        since = bookmark - datetime.timedelta(minutes=lookback)
+        since = bookmark - self._lookback
         return max(since, start) if start else since
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
@@ -199,10 +197,16 @@ class UserLogsStream(Auth0Stream):
                 "replication_key_value": state["replication_key_value"],
             }
 
-    @property
+    @cached_property
     def _start_date(self) -> datetime.datetime | None:
         start_date = self.config.get("start_date")
         return parse_date(start_date) if start_date else None
+
+    @cached_property
+    def _lookback(self) -> datetime.timedelta:
+        return datetime.timedelta(
+            minutes=self.config.get("lookback_minutes", DEFAULT_LOOKBACK_MINUTES)
+        )
 
     def _plan_tenant_scan(self) -> None:
         """Before the first user: serve covered users from one pass over the tenant's log."""
@@ -210,10 +214,7 @@ class UserLogsStream(Auth0Stream):
         strategy = self.config.get("strategy") or "auto"
         if strategy == "per_user":
             return
-        lookback = datetime.timedelta(
-            minutes=self.config.get("lookback_minutes", DEFAULT_LOOKBACK_MINUTES)
-        )
-        scanner = TenantScanner(self.connection.api, self.url_base, lookback)
+        scanner = TenantScanner(self.connection.api, self.url_base, self._lookback)
         checkpoint = self.stream_state.get(CHECKPOINT_KEY)
         covered = {
             p["user_id"]
