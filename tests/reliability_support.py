@@ -274,6 +274,18 @@ class TapProcess:
         transcript.record(self.output, self.stderr)
 
 
+def advertised_settings() -> dict[str, Any]:
+    """The settings `tap-auth0-userlogs --about --format=json` lists, by name."""
+    about = subprocess.run(
+        [sys.executable, "-m", "tap_auth0_userlogs.tap", "--about", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO_ROOT,
+    )
+    return json.loads(about.stdout)["settings"]["properties"]
+
+
 def tap_environment(**extra: str) -> dict[str, str]:
     """This environment without the developer's own tap settings, logging at DEBUG."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_AUTH0_USERLOGS_")}

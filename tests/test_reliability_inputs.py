@@ -9,8 +9,6 @@ calls no endpoint it does not need.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -21,7 +19,7 @@ from tap_auth0_userlogs.errors import TapUserError
 from tests.reliability_support import (
     FIGURES,
     NEEDED_ENDPOINTS,
-    REPO_ROOT,
+    advertised_settings,
     run_tap_process,
     tap_environment,
     user_bookmarks,
@@ -278,15 +276,8 @@ def test_wrong_setting_variable_ends_before_any_request_naming_it(
 
 
 def test_every_setting_is_tried_wrong():
-    about = subprocess.run(
-        [sys.executable, "-m", "tap_auth0_userlogs.tap", "--about", "--format=json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO_ROOT,
-    )
 
-    advertised = set(json.loads(about.stdout)["settings"]["properties"])
+    advertised = set(advertised_settings())
     assert advertised <= {setting for setting, _ in BAD_SETTINGS}
 
 

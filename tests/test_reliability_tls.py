@@ -7,15 +7,12 @@ nor the client secret reaches it; no setting and no environment variable turns t
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 
 import pytest
 
 from tap_auth0_userlogs.errors import TapUserError
-from tests.reliability_support import REPO_ROOT, Upstream, self_signed_tls
+from tests.reliability_support import Upstream, advertised_settings, self_signed_tls
 from tests.tap_support import run_sync
 
 pytest_plugins = ["tests.reliability_support"]
@@ -92,15 +89,8 @@ def test_no_environment_variable_turns_verification_off(
 
 
 def test_no_setting_can_turn_verification_off():
-    about = subprocess.run(
-        [sys.executable, "-m", "tap_auth0_userlogs.tap", "--about", "--format=json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO_ROOT,
-    )
 
-    settings = json.loads(about.stdout)["settings"]["properties"]
+    settings = advertised_settings()
     assert [name for name in settings if VERIFICATION_WORDS.search(name)] == []
 
 
