@@ -284,6 +284,24 @@ class Workspace:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def observed_figures(
+    label: str, users: int, report: dict[str, Any], process: ProcessRun, conditions: Conditions
+) -> Figures:
+    """What the emulator counted and the process used, for any client's run."""
+    return Figures(
+        label,
+        users=users,
+        logged=report["logged"],
+        span=report["span"],
+        limit_share=limit_share(report, conditions),
+        busiest_10s=report["busiest_10s"],
+        rate_limited=report["rate_limited"],
+        peak_concurrency=report["peak_concurrency"],
+        peak_rss_mb=process.peak_rss_mb,
+        cpu=process.cpu,
+    )
+
+
 def measure_tap(
     emulator: EmulatorProcess,
     workspace: Workspace,
@@ -312,21 +330,8 @@ def measure_tap(
     stderr = folder / "stderr.log"
     process = run_measured(command, stdout=stdout, stderr=stderr, timeout=workspace.timeout)
     report = emulator.call("report")
-    figures = Figures(
-        label,
-        users=len(config["user_ids"]),
-        requests=report["requests"],
-        minimum=minimum,
-        wall=process.wall,
-        logged=report["logged"],
-        span=report["span"],
-        limit_share=limit_share(report, conditions),
-        busiest_10s=report["busiest_10s"],
-        rate_limited=report["rate_limited"],
-        peak_concurrency=report["peak_concurrency"],
-        peak_rss_mb=process.peak_rss_mb,
-        cpu=process.cpu,
-    )
+    figures = observed_figures(label, len(config["user_ids"]), report, process, conditions)
+    figures.requests, figures.minimum, figures.wall = report["requests"], minimum, process.wall
     log = stderr.read_text(errors="replace")
     summaries = list(SUMMARY.finditer(log))
     if summaries:
@@ -437,18 +442,7 @@ def measure_naive(
         command, stdout=None, stderr=folder / "stderr.log", timeout=budget + workspace.timeout
     )
     report = emulator.call("report")
-    figures = Figures(
-        label,
-        users=len(user_ids),
-        logged=report["logged"],
-        span=report["span"],
-        limit_share=limit_share(report, conditions),
-        busiest_10s=report["busiest_10s"],
-        rate_limited=report["rate_limited"],
-        peak_concurrency=report["peak_concurrency"],
-        peak_rss_mb=process.peak_rss_mb,
-        cpu=process.cpu,
-    )
+    figures = observed_figures(label, len(user_ids), report, process, conditions)
     if process.returncode != 0:
         figures.status = f"failed: exit {process.returncode}"
         return figures
