@@ -86,11 +86,13 @@ class FastSingerWriter(SingerWriter):
             self._write_pending()
 
     def _write_pending(self, *, flush: bool = False) -> None:
-        text = "\n".join(self._pending) + "\n" if self._pending else ""
-        self._pending.clear()
+        # Held from taking the lines to writing them: the SIGTERM handler writes a STATE, and
+        # must find each record it covers either written already or still pending, never
+        # taken out of the list but not yet written.
         with _signals_held():
-            if text:
-                sys.stdout.write(text)
+            if self._pending:
+                sys.stdout.write("\n".join(self._pending) + "\n")
+                self._pending.clear()
             if flush:
                 sys.stdout.flush()
 
