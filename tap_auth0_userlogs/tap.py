@@ -10,8 +10,11 @@ import sys
 import typing as t
 from functools import cached_property
 
+from dotenv import find_dotenv
 from singer_sdk import Tap
+from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers._classproperty import classproperty
 
 from tap_auth0_userlogs.checkpoints import CheckpointWriter
 from tap_auth0_userlogs.connection import Auth0Connection
@@ -110,18 +113,34 @@ class TapAuth0UserLogs(Tap):
         self.logger.warning("Stopped by signal %d before the sync finished", signum)
         sys.exit(128 + signum)
 
+    @classproperty
+    def _env_var_config(cls) -> dict[str, t.Any]:
+        """Settings from `TAP_AUTH0_USERLOGS_*` variables and the working directory's `.env`.
+
+        singer-sdk looks for `.env` upwards from where it is installed, which is rarely where a
+        user keeps one; Meltano runs the tap in its project, next to the project's `.env`.
+        A value from either that cannot be parsed ends the run with a line naming it.
+        """
+        schema = cls.config_jsonschema
+        cls.append_builtin_config(schema)
+        prefix = cls._env_var_prefix
+        dotenv = find_dotenv(usecwd=True) or os.devnull
+        try:
+            # Puts the file's values into os.environ before parsing, as singer-sdk always has.
+            return parse_environment_config(schema, prefix, dotenv)
+        except ValueError as exc:
+            _check_environment(schema, prefix)  # names the variable, where it can tell
+            msg = f"Could not read the settings from {prefix}* variables: {exc}"
+            raise TapUserError(msg) from None
+
     @classmethod
     def cb_config(  # type: ignore[override]
         cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]
     ) -> t.Any:
-        """Read the `--config` files and variables; an unreadable one ends the run with a line."""
-        cls.append_builtin_config(cls.config_jsonschema)
-        prefix = cls.name.upper().replace("-", "_") + "_"
+        """Read the `--config` files; an unreadable one ends the run with a line."""
         for path in value:
             try:
-                if path == "ENV":
-                    _check_environment(cls.config_jsonschema, prefix)
-                else:
+                if path != "ENV":  # variables are read, and checked, in `_env_var_config`
                     _read_json_object(path, "config")
             except TapUserError as exc:
                 cls.logger.error("%s", exc)

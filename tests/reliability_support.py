@@ -316,6 +316,7 @@ def run_tap_process(
     stop_after_records: int | None = None,
     stop_signal: signal.Signals = signal.SIGTERM,
     stall_seconds: float = 0.0,
+    cwd: Path = REPO_ROOT,
 ) -> TapProcess:
     """`python -m tap_auth0_userlogs.tap`, its stdout read line by line as a target reads it.
 
@@ -333,7 +334,7 @@ def run_tap_process(
         command += ["--catalog", str(_write_input(folder, "catalog", catalog))]
     process = subprocess.Popen(
         [*command, *args],
-        cwd=REPO_ROOT,
+        cwd=cwd,
         env=env or tap_environment(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

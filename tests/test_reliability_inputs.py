@@ -275,6 +275,24 @@ def test_wrong_setting_variable_ends_before_any_request_naming_it(
     assert_refused_before_any_request(run, emulator, naming=f"'{setting}'")
 
 
+@pytest.mark.parametrize(("setting", "variables"), BAD_VARIABLES, ids=[s for s, _ in BAD_VARIABLES])
+def test_wrong_setting_in_a_dotenv_file_ends_before_any_request_naming_it(
+    emulator, tmp_path, transcript, setting, variables
+):
+    transcript.watch(emulator)
+    # Only the working directory's .env holds the wrong value, as in a Meltano project.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".env").write_text(
+        "".join(f"{name}='{value}'\n" for name, value in variables.items()), encoding="utf-8"
+    )
+
+    run = run_tap_process(tmp_path, tap_config(emulator), args=("--config", "ENV"), cwd=project)
+
+    run.record_into(transcript)
+    assert_refused_before_any_request(run, emulator, naming=f"'{setting}'")
+
+
 def test_every_setting_is_tried_wrong():
 
     advertised = set(advertised_settings())

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_auth0_userlogs.tap import TapAuth0UserLogs
 from tests.tap_support import tap_config
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def problems_of(config: dict) -> list[str]:
@@ -100,3 +104,34 @@ def test_settings_are_read_from_the_environment(emulator, monkeypatch):
 
     assert tap.config["user_ids"] == config["user_ids"]
     assert tap.config["page_size"] == 25
+
+
+def test_settings_are_read_from_the_working_directorys_dotenv(emulator, tmp_path):
+    # Meltano runs the tap in its project, whose .env may hold the secrets.
+    config = tap_config(emulator)
+    (tmp_path / ".env").write_text(
+        f"TAP_AUTH0_USERLOGS_ACCESS_TOKEN={config.pop('access_token')}\n"
+        f"TAP_AUTH0_USERLOGS_USER_IDS='{json.dumps(config.pop('user_ids')[:1])}'\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TAP_AUTH0_USERLOGS")}
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "tap_auth0_userlogs.tap", "--config", "config.json",
+         "--config", "ENV"],
+        cwd=tmp_path,
+        env={**environment, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )  # fmt: skip
+
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    user_ids = {
+        message["record"]["user_id"]
+        for message in map(json.loads, completed.stdout.splitlines())
+        if message["type"] == "RECORD" and message["stream"] == "user_logs"
+    }
+    assert user_ids == {emulator.tenant.user_ids()[0]}
