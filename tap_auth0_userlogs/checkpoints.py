@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import typing as t
 
-from tap_auth0_userlogs.messages import dumps
+from tap_auth0_userlogs.json_codec import dumps
 
 if t.TYPE_CHECKING:
     from tap_auth0_userlogs.messages import FastSingerWriter

@@ -9,42 +9,24 @@ it and then flushes, so a target always has all the records a STATE covers befor
 from __future__ import annotations
 
 import contextlib
-import datetime
-import decimal
-import json
 import signal
 import sys
 import threading
 import typing as t
 
-import orjson
 from singer_sdk.io_base import SingerWriter
 from singer_sdk.singerlib import SingerMessageType
 
+from tap_auth0_userlogs.json_codec import dumps
+
 if t.TYPE_CHECKING:
+    import datetime
+
     from singer_sdk.singerlib.encoding.simple import Message
 
 # Record lines held before one write; small enough to keep a progress feel in the target.
 RECORDS_PER_WRITE = 500
 _HELD_SIGNALS = {signal.SIGTERM, signal.SIGINT} if hasattr(signal, "pthread_sigmask") else set()
-
-
-def _plain(value: t.Any) -> t.Any:
-    if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
-    msg = f"{type(value).__name__} is not JSON serializable"
-    raise TypeError(msg)
-
-
-def dumps(value: t.Any) -> str:
-    """Compact JSON text (datetimes as ISO-8601), exact for integers of any size."""
-    try:
-        return orjson.dumps(value, default=_plain).decode()
-    except TypeError:
-        # orjson refuses integers past 64 bits; the stdlib writes them exactly.
-        return json.dumps(value, separators=(",", ":"), default=_plain)
 
 
 class FastSingerWriter(SingerWriter):
