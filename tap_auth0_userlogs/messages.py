@@ -21,6 +21,7 @@ from tap_auth0_userlogs.json_codec import dumps
 
 if t.TYPE_CHECKING:
     import datetime
+    from collections.abc import Callable
 
     from singer_sdk.singerlib.encoding.simple import Message
 
@@ -35,6 +36,8 @@ class FastSingerWriter(SingerWriter):
     def __init__(self) -> None:
         super().__init__()
         self._pending: list[str] = []
+        self._writing = False
+        self._after_write: Callable[[], None] | None = None
 
     def serialize_message(self, message: Message) -> str:
         """One JSON line."""
@@ -67,24 +70,42 @@ class FastSingerWriter(SingerWriter):
         if len(self._pending) >= RECORDS_PER_WRITE:
             self._write_pending()
 
+    def when_not_writing(self, action: Callable[[], None]) -> None:
+        """Run `action` now, or, if a write is in progress, as soon as it has finished.
+
+        For signal handlers, which Python runs between any two lines of the main thread: one
+        that wrote a STATE while record lines were on their way out could put the STATE ahead
+        of records it covers, and one that ended the tap there could leave them unwritten.
+        """
+        if self._writing:
+            self._after_write = action
+        else:
+            action()
+
     def _write_pending(self, *, flush: bool = False) -> None:
-        # Held from taking the lines to writing them: the SIGTERM handler writes a STATE, and
-        # must find each record it covers either written already or still pending, never
-        # taken out of the list but not yet written.
-        with _signals_held():
-            if self._pending:
-                sys.stdout.write("\n".join(self._pending) + "\n")
-                self._pending.clear()
-            if flush:
-                sys.stdout.flush()
+        self._writing = True
+        try:
+            with _signals_held():
+                if self._pending:
+                    sys.stdout.write("\n".join(self._pending) + "\n")
+                    self._pending.clear()
+                if flush:
+                    sys.stdout.flush()
+        finally:
+            self._writing = False
+        action, self._after_write = self._after_write, None
+        if action is not None:
+            action()
 
 
 @contextlib.contextmanager
 def _signals_held() -> t.Iterator[None]:
-    """Hold SIGTERM and SIGINT until the enclosed write is done.
+    """Keep SIGTERM and SIGINT from interrupting a write of the main thread.
 
-    A signal that interrupts a write blocked on a full pipe (a slow target) makes Python's
-    buffered stdout drop bytes, cutting a line in two; held, it is handled right after.
+    When a signal interrupts a write blocked on a full pipe (a slow target), Python's stdout
+    drops the rest of what it was writing, even if the handler returns normally. Blocked in
+    the main thread, the signal goes to another thread or waits until the write is done; its
+    handler, which always runs in the main thread, then finds `_writing` set and waits too.
     """
     if threading.current_thread() is not threading.main_thread() or not _HELD_SIGNALS:
         yield

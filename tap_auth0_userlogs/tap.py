@@ -105,7 +105,11 @@ class TapAuth0UserLogs(Tap):
         return streams
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        """On SIGTERM: write the state reached, then exit non-zero, as the sync did not finish.
+        """On SIGTERM or SIGINT: stop once no write is in progress (see `when_not_writing`)."""
+        self.message_writer.when_not_writing(lambda: self._stop(signum))  # type: ignore[attr-defined]
+
+    def _stop(self, signum: int) -> None:
+        """Write the state reached, then exit non-zero, as the sync did not finish.
 
         singer-sdk exits 0 here, which tells an orchestrator the sync succeeded.
         """
