@@ -24,7 +24,11 @@ class Auth0Connection:
     def __init__(self, config: Mapping[str, t.Any], logger: logging.Logger) -> None:
         self.base_url = settings.base_url(config)
         timeout = float(config.get("request_timeout") or settings.DEFAULT_REQUEST_TIMEOUT)
-        self.governor = RateLimitGovernor(max_per_second=config.get("max_requests_per_second"))
+        # One request until the first answer gives the bucket's size: the tenant's own apps
+        # share it, and on a Free tenant it holds only two.
+        self.governor = RateLimitGovernor(
+            max_per_second=config.get("max_requests_per_second"), before_first_answer=1
+        )
         self.progress = SyncProgress(logger)
         authenticator: StaticTokenAuthenticator | ClientCredentialsAuthenticator
         if config.get("access_token"):

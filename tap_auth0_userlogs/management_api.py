@@ -149,7 +149,11 @@ class ManagementAPI:
         authenticated = self.authenticator(prepared)
         seq = self.governor.acquire()
         self.progress.count_request(endpoint)
-        response = self.session.send(authenticated, timeout=self.timeout, allow_redirects=False)
+        try:
+            response = self.session.send(authenticated, timeout=self.timeout, allow_redirects=False)
+        except BaseException:
+            self.governor.unanswered(seq)
+            raise
         self.governor.observe(response.headers, seq)
         setattr(response, SEQ, seq)
         return response

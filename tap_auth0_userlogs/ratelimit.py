@@ -4,8 +4,10 @@ Auth0 reports a token bucket: `x-ratelimit-limit` (its size), `x-ratelimit-remai
 `x-ratelimit-reset` (epoch second of the next refill), but not the refill rate. The governor
 predicts the bucket from the latest answer, the requests sent since, and a refill rate it
 estimates from how `remaining` moves, and holds requests back while the prediction is down to
-a small reserve left for the tenant's own apps. An optional `max_requests_per_second` caps the
-pace whatever the headers say. Thread-safe: one governor serves every concurrent worker.
+a small reserve left for the tenant's own apps. Until the first answer tells it the bucket's
+size, it can let only a few requests out (a Free tenant's bucket holds two). An optional
+`max_requests_per_second` caps the pace whatever the headers say. Thread-safe: one governor
+serves every concurrent worker.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ REFILL_SAFETY = 0.97
 # are noisy) and at most this long (the tenant's other clients change over time).
 MIN_SPAN_SECONDS, MAX_SPAN_SECONDS = 2.0, 10.0
 LONGEST_SINGLE_SLEEP = 0.5
+# How often a request held back until the first answer looks again.
+OPENING_POLL_SECONDS = 0.02
 
 
 def _header_int(headers: Mapping[str, str], name: str) -> int | None:
@@ -49,12 +53,17 @@ class _Reading(t.NamedTuple):
 
 
 class RateLimitGovernor:
-    """Decides when the next request may go, from the headers and an optional cap."""
+    """Decides when the next request may go, from the headers and an optional cap.
+
+    `before_first_answer` limits the requests in flight until one is answered (None: no
+    limit). Every `acquire` must be followed by `observe` (an answer) or `unanswered`.
+    """
 
     def __init__(
         self,
         *,
         max_per_second: float | None = None,
+        before_first_answer: int | None = None,
         reserve: int = DEFAULT_RESERVE,
         max_wait: float = MAX_WAIT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
@@ -70,6 +79,9 @@ class RateLimitGovernor:
         self._lock = threading.Lock()
         self._next_slot = 0.0
         self._sent = 0
+        self._opening_limit = before_first_answer
+        self._opening_in_flight = 0
+        self._answered = False
         self._latest: _Reading | None = None
         self._readings: collections.deque[_Reading] = collections.deque()
         self._limit: int | None = None
@@ -83,9 +95,10 @@ class RateLimitGovernor:
         while True:
             with self._lock:
                 now = self._clock()
-                wait = max(self._next_slot - now, self._bucket_wait(now))
+                wait = max(self._next_slot - now, self._bucket_wait(now), self._opening_wait())
                 if wait <= 0:
                     self._sent += 1
+                    self._opening_in_flight += not self._answered
                     if self._interval:
                         self._next_slot = max(self._next_slot, now) + self._interval
                     return self._sent
@@ -99,6 +112,7 @@ class RateLimitGovernor:
         limit = _header_int(headers, "x-ratelimit-limit")
         reset_at = _header_int(headers, "x-ratelimit-reset")
         with self._lock:
+            self._answered = True
             if limit is not None:
                 self._limit = limit
             if reset_at is not None:
@@ -109,6 +123,12 @@ class RateLimitGovernor:
             if self._latest is None or seq >= self._latest.seq:
                 self._latest = reading
             self._learn_refill(reading)
+
+    def unanswered(self, seq: int) -> None:
+        """Request `seq` ended without an answer (a connection error, a timeout)."""
+        with self._lock:
+            if not self._answered:
+                self._opening_in_flight -= 1
 
     def wait_after_429(self, headers: Mapping[str, str], seq: int) -> float:
         """Seconds to wait before retrying a request that Auth0 answered with 429."""
@@ -123,6 +143,12 @@ class RateLimitGovernor:
         """Count time spent waiting on the rate limit."""
         with self._lock:
             self.waited_seconds += seconds
+
+    def _opening_wait(self) -> float:
+        limit = self._opening_limit
+        if limit is None or self._answered or self._opening_in_flight < limit:
+            return 0.0
+        return OPENING_POLL_SECONDS
 
     def _bucket_wait(self, now: float) -> float:
         latest = self._latest

@@ -115,3 +115,36 @@ def test_429_waits_until_the_reset_but_never_long():
     assert 3 <= soon <= 3.75
     assert absurd == 60
     assert gov.rate_limited == 2
+
+
+def test_before_the_first_answer_only_the_opening_requests_go():
+    clock = FakeClock()
+    answered_at = []
+
+    def sleep_until_the_answer(seconds: float) -> None:
+        clock.sleep(seconds)
+        if clock.slept >= 0.1 and not answered_at:  # the first answer arrives after 100 ms
+            answered_at.append(clock.now)
+            gov.observe(headers(remaining=40), first)
+
+    gov = RateLimitGovernor(
+        clock=clock, wall_clock=clock, sleep=sleep_until_the_answer, before_first_answer=1
+    )
+    first = gov.acquire()
+    gov.acquire()
+
+    assert answered_at  # the second request waited for the answer...
+    assert clock.now == pytest.approx(answered_at[0])  # ...and went as soon as it came
+    for _ in range(5):  # then the headers decide: 40 left, no wait
+        gov.acquire()
+    assert clock.now == pytest.approx(answered_at[0])
+
+
+def test_a_request_that_got_no_answer_frees_its_opening_place():
+    clock = FakeClock()
+    gov = governor(clock, before_first_answer=1)
+
+    gov.unanswered(gov.acquire())  # say, a connection reset
+    gov.acquire()
+
+    assert clock.slept == 0

@@ -80,3 +80,16 @@ def test_a_failed_user_keeps_its_old_bookmark_while_others_advance(emulator_fact
     }
     assert after[users[4]] == before[users[4]]
     assert after[users[5]] == before[users[5]]  # not reached: never emitted, never advanced
+
+
+def test_the_first_requests_wait_for_the_tenants_rate_limit_headers(emulator_factory):
+    # A Free tenant's bucket holds 2 requests. Before the first answer says so, the tap knows
+    # nothing of it: four workers sending at once would take it all and draw 429s.
+    emulator = emulator_factory(
+        TenantSpec(users=8, events_per_user=3, seed=35), latency_ms=50, rate_limit=2, burst=2
+    )
+
+    result = run_sync(tap_config(emulator, max_concurrency=4))
+
+    assert len(result.log_ids()) == 24
+    assert emulator.counters.rate_limited == 0
