@@ -34,8 +34,8 @@ import pytest
 from tap_auth0_userlogs import ratelimit
 from tap_auth0_userlogs.events import parse_date
 from tap_auth0_userlogs.ratelimit import RateLimitGovernor
+from tests.tap_support import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 # Every endpoint the tap has a reason to call (the emulator's names for them).
 NEEDED_ENDPOINTS = frozenset({"token", "user_logs", "logs", "users", "user", "jobs", "export"})
 # A process that has not finished by then is stuck; fail instead of hanging the suite.
@@ -272,18 +272,6 @@ class TapProcess:
 
     def record_into(self, transcript: Transcript) -> None:
         transcript.record(self.output, self.stderr)
-
-
-def advertised_settings() -> dict[str, Any]:
-    """The settings `tap-auth0-userlogs --about --format=json` lists, by name."""
-    about = subprocess.run(
-        [sys.executable, "-m", "tap_auth0_userlogs.tap", "--about", "--format=json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO_ROOT,
-    )
-    return json.loads(about.stdout)["settings"]["properties"]
 
 
 def tap_environment(**extra: str) -> dict[str, str]:

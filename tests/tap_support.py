@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from contextlib import redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from tap_auth0_userlogs.tap import TapAuth0UserLogs
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -85,3 +91,15 @@ def bookmarks(state: dict) -> dict[str, str]:
     """user_id -> bookmarked date, from the SDK's partitioned state."""
     partitions = state["bookmarks"]["user_logs"].get("partitions", [])
     return {p["context"]["user_id"]: p.get("replication_key_value") for p in partitions}
+
+
+def advertised_settings() -> dict[str, Any]:
+    """The settings `tap-auth0-userlogs --about --format=json` lists, by name."""
+    about = subprocess.run(
+        [sys.executable, "-m", "tap_auth0_userlogs.tap", "--about", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO_ROOT,
+    )
+    return json.loads(about.stdout)["settings"]["properties"]

@@ -19,12 +19,11 @@ from tap_auth0_userlogs.errors import TapUserError
 from tests.reliability_support import (
     FIGURES,
     NEEDED_ENDPOINTS,
-    advertised_settings,
     run_tap_process,
     tap_environment,
     user_bookmarks,
 )
-from tests.tap_support import run_sync, tap_config
+from tests.tap_support import advertised_settings, run_sync, tap_config
 
 pytest_plugins = ["tests.reliability_support"]
 

@@ -12,8 +12,8 @@ import re
 import pytest
 
 from tap_auth0_userlogs.errors import TapUserError
-from tests.reliability_support import Upstream, advertised_settings, self_signed_tls
-from tests.tap_support import run_sync
+from tests.reliability_support import Upstream, self_signed_tls
+from tests.tap_support import advertised_settings, run_sync
 
 pytest_plugins = ["tests.reliability_support"]
 

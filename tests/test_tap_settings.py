@@ -6,15 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_auth0_userlogs.tap import TapAuth0UserLogs
-from tests.tap_support import tap_config
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.tap_support import REPO_ROOT, tap_config
 
 
 def problems_of(config: dict) -> list[str]:

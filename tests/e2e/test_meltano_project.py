@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 import yaml
 
+from tests import tap_support
 from tests.e2e.meltano_cli import EXTRACTOR, REPO_ROOT, Meltano
 
 # Meltano's own name for JSON schema types; `secret` settings must also be `sensitive`.
@@ -37,13 +35,7 @@ def extractor(project: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def advertised_settings() -> dict[str, Any]:
     """The settings the tap itself lists in `--about`."""
-    about = subprocess.run(
-        [sys.executable, "-m", "tap_auth0_userlogs.tap", "--about", "--format=json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(about.stdout)["settings"]["properties"]
+    return tap_support.advertised_settings()
 
 
 def _json_type(prop: dict[str, Any]) -> str:
