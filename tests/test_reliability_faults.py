@@ -103,37 +103,31 @@ def _within_retry_budget(faults: list[FaultSpec]) -> tuple[FaultSpec, ...]:
     return tuple(kept)
 
 
+def faults_on(
+    endpoint: str, kinds: tuple[str, ...], *, after: int, count: int
+) -> st.SearchStrategy[FaultSpec]:
+    """A fault of one of `kinds` on `endpoint`, after up to `after` requests, `count` times."""
+    return st.builds(
+        FaultSpec,
+        kind=st.sampled_from(kinds),
+        endpoint=st.just(endpoint),
+        after=st.integers(0, after),
+        count=st.integers(1, count),
+    )
+
+
 @st.composite
 def transient_schedules(draw: st.DrawFn) -> Schedule:
     client_credentials = draw(st.booleans())
     discover = draw(st.booleans())
-    page_fault = st.builds(
-        FaultSpec,
-        kind=st.sampled_from(PAGE_FAULTS),
-        endpoint=st.just("user_logs"),
-        after=st.integers(0, 6),
-        count=st.integers(1, 3),
+    faults = draw(
+        st.lists(faults_on("user_logs", PAGE_FAULTS, after=6, count=3), min_size=1, max_size=4)
     )
-    faults = draw(st.lists(page_fault, min_size=1, max_size=4))
     if discover:
         # Discovering a few users takes one or two requests: strike those.
-        users_fault = st.builds(
-            FaultSpec,
-            kind=st.sampled_from(PAGE_FAULTS),
-            endpoint=st.just("users"),
-            after=st.integers(0, 1),
-            count=st.integers(1, 2),
-        )
-        faults += draw(st.lists(users_fault, max_size=1))
+        faults += draw(st.lists(faults_on("users", PAGE_FAULTS, after=1, count=2), max_size=1))
     if client_credentials:
-        token_fault = st.builds(
-            FaultSpec,
-            kind=st.sampled_from(TOKEN_FAULTS),
-            endpoint=st.just("token"),
-            after=st.integers(0, 2),
-            count=st.integers(1, 2),
-        )
-        faults += draw(st.lists(token_fault, max_size=1))
+        faults += draw(st.lists(faults_on("token", TOKEN_FAULTS, after=2, count=2), max_size=1))
         # Auth0 tokens cannot be revoked, but a 401 for one must cost only a refresh.
         if draw(st.booleans()):
             faults.append(FaultSpec("revoke_token", "user_logs", draw(st.integers(0, 6)), 1))
