@@ -152,7 +152,7 @@ class ManagementAPI:
         try:
             response = self.session.send(authenticated, timeout=self.timeout, allow_redirects=False)
         except BaseException:
-            self.governor.unanswered(seq)
+            self.governor.unanswered()
             raise
         self.governor.observe(response.headers, seq)
         setattr(response, SEQ, seq)

@@ -98,7 +98,8 @@ class RateLimitGovernor:
                 wait = max(self._next_slot - now, self._bucket_wait(now), self._opening_wait())
                 if wait <= 0:
                     self._sent += 1
-                    self._opening_in_flight += not self._answered
+                    if not self._answered:
+                        self._opening_in_flight += 1
                     if self._interval:
                         self._next_slot = max(self._next_slot, now) + self._interval
                     return self._sent
@@ -124,8 +125,8 @@ class RateLimitGovernor:
                 self._latest = reading
             self._learn_refill(reading)
 
-    def unanswered(self, seq: int) -> None:
-        """Request `seq` ended without an answer (a connection error, a timeout)."""
+    def unanswered(self) -> None:
+        """A request ended without an answer (a connection error, a timeout)."""
         with self._lock:
             if not self._answered:
                 self._opening_in_flight -= 1

@@ -144,7 +144,8 @@ def test_a_request_that_got_no_answer_frees_its_opening_place():
     clock = FakeClock()
     gov = governor(clock, before_first_answer=1)
 
-    gov.unanswered(gov.acquire())  # say, a connection reset
+    gov.acquire()
+    gov.unanswered()  # say, a connection reset
     gov.acquire()
 
     assert clock.slept == 0
