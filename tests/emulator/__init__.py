@@ -1,7 +1,10 @@
 """A local Auth0 Management API emulator for testing the tap without a real tenant.
 
 Modules, one job each:
-    tenant      users and log events, generated from a seed, changeable while served
+    tenant      users and log events, generated from a seed (or a busy profile), changeable
+                while served
+    plans       Auth0 plans as data: rate limits, log retention, user exports
+    behaviour   knobs for what Auth0 leaves undocumented, defaulting to the likeliest reading
     payloads    realistic user objects and event payloads
     log_ids     Auth0's log_id layout (ingestion time + sequence)
     timestamps  Auth0's ISO-8601 millisecond timestamps

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 import signal
@@ -11,7 +12,10 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
+from tests.emulator.behaviour import CHOICES
+from tests.emulator.plans import PLANS
 from tests.emulator.server import DEFAULT_DOMAIN, Emulator
 from tests.emulator.tenant import Tenant, TenantSpec
 from tests.emulator.timestamps import parse_time
@@ -62,14 +66,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write the AUTH0_EMULATOR_* settings to FILE as KEY=value lines",
     )
 
-    tenant = parser.add_argument_group("tenant")
-    tenant.add_argument("--users", type=int, default=10, help="users (default: %(default)s)")
+    tenant = parser.add_argument_group(
+        "tenant", "Flags given with --profile override the profile's values."
+    )
+    tenant.add_argument(
+        "--profile",
+        choices=("busy",),
+        help="busy: 3,000 users, 40 events a minute tenant-wide over 24 hours, most users "
+        "with few events or none, three with more than 1,000, a tenth of events with no user",
+    )
+    tenant.add_argument("--users", type=int, help="users (default: 10; busy: 3000)")
     tenant.add_argument(
         "--events-per-user",
         type=event_count,
-        default=20,
         metavar="N|MIN-MAX",
-        help="log events per user, fixed or drawn from a range (default: %(default)s)",
+        help="log events per user, fixed or drawn from a range (default: 20; busy: 0)",
+    )
+    tenant.add_argument(
+        "--events-per-minute",
+        type=float,
+        metavar="RATE",
+        help="tenant-wide events a minute over the history, shared out unevenly among users "
+        "(default: 0; busy: 40)",
     )
     tenant.add_argument(
         "--heavy-user-events",
@@ -86,17 +104,23 @@ def build_parser() -> argparse.ArgumentParser:
     tenant.add_argument(
         "--history-days",
         type=float,
-        default=20,
-        help="events are dated within this many days before now (default: %(default)s)",
+        help="events are dated within this many days before now (default: 20; busy: 1)",
     )
     tenant.add_argument(
         "--retention-days",
         type=float,
-        default=30,
-        help="events older than this are invisible everywhere (default: %(default)s)",
+        help="events older than this are invisible everywhere (default: the plan's, else 30)",
     )
 
     behaviour = parser.add_argument_group("behaviour")
+    behaviour.add_argument(
+        "--plan",
+        choices=tuple(PLANS),
+        help="an Auth0 plan's rate limits, log retention and export availability (free: "
+        "2/s burst 2, 1 day, no user exports; essentials/professional: logs 100/min burst 10, "
+        "users 500/min burst 40, 5/10 days; enterprise: 16/s burst 50, 30 days); rate-limit "
+        "and retention flags override it (default: none: no rate limit, 30 days)",
+    )
     behaviour.add_argument(
         "--latency-ms", type=float, default=0, help="added to every request (default: %(default)s)"
     )
@@ -110,23 +134,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate-limit",
         type=float,
         metavar="PER_SECOND",
-        help="tenant-wide rate limit in requests per second (default: none)",
+        help="tenant-wide rate limit in requests per second (default: the plan's, else none)",
     )
     behaviour.add_argument(
-        "--burst", type=int, help="tenant-wide bucket size (default: the rate, rounded up)"
+        "--burst",
+        type=int,
+        help="tenant-wide bucket size (default: the plan's, else the rate rounded up)",
     )
     behaviour.add_argument(
         "--logs-rate-limit",
         type=float,
         metavar="PER_SECOND",
-        help="separate rate limit for reading logs (default: none)",
+        help="separate rate limit for reading logs (default: the plan's, else none)",
     )
     behaviour.add_argument("--logs-burst", type=int, help="bucket size for reading logs")
     behaviour.add_argument(
         "--users-rate-limit",
         type=float,
         metavar="PER_SECOND",
-        help="separate rate limit for reading users (default: none)",
+        help="separate rate limit for reading users (default: the plan's, else none)",
     )
     behaviour.add_argument("--users-burst", type=int, help="bucket size for reading users")
     behaviour.add_argument(
@@ -143,18 +169,65 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="polls a users-export job answers pending before completing (default: %(default)s)",
     )
+
+    undocumented = parser.add_argument_group(
+        "undocumented Auth0 behaviour", "What Auth0 does not document; defaults are the likeliest."
+    )
+    undocumented.add_argument(
+        "--true-user-totals",
+        action="store_true",
+        help="/api/v2/users?include_totals=true reports the true total (default: at most 1000)",
+    )
+    undocumented.add_argument(
+        "--ratelimit-reset",
+        choices=CHOICES["ratelimit_reset"],
+        default="next_token",
+        help="x-ratelimit-reset is the epoch second the next token is added, or the one the "
+        "bucket is full again (default: %(default)s)",
+    )
+    undocumented.add_argument(
+        "--retry-after",
+        action="store_true",
+        help="429 answers carry Retry-After: whole seconds until a token, at least 1 "
+        "(default: no Retry-After)",
+    )
+    undocumented.add_argument(
+        "--deleted-user-logs",
+        choices=CHOICES["deleted_user_logs"],
+        default="empty",
+        help="/api/v2/users/{id}/logs of a deleted or unknown user answers 200 [] or 404 "
+        "(default: %(default)s)",
+    )
+    undocumented.add_argument(
+        "--expired-checkpoint",
+        choices=CHOICES["expired_checkpoint"],
+        default="400",
+        help="/api/v2/logs?from=<log_id past retention> answers 400, or 200 from the oldest "
+        "retained event (default: %(default)s)",
+    )
     return parser
 
 
 def spec_from(args: argparse.Namespace) -> TenantSpec:
-    return TenantSpec(
-        users=args.users,
-        events_per_user=args.events_per_user,
-        seed=args.seed,
-        now=parse_time(args.now) if args.now else None,
-        history_days=args.history_days,
-        heavy_users={0: args.heavy_user_events} if args.heavy_user_events else {},
-    )
+    """The tenant the flags describe: the profile's (or the default) with given flags on top."""
+    now = parse_time(args.now) if args.now else None
+    if args.profile == "busy":
+        busy: dict[str, Any] = {"users": args.users, "events_per_minute": args.events_per_minute}
+        if args.history_days is not None:
+            busy["history_hours"] = args.history_days * 24
+        spec = TenantSpec.busy(
+            seed=args.seed, now=now, **{k: v for k, v in busy.items() if v is not None}
+        )
+    else:
+        spec = TenantSpec(seed=args.seed, now=now)
+    given = {
+        "users": args.users,
+        "events_per_user": args.events_per_user,
+        "events_per_minute": args.events_per_minute,
+        "history_days": args.history_days,
+        "heavy_users": {0: args.heavy_user_events} if args.heavy_user_events else None,
+    }
+    return dataclasses.replace(spec, **{k: v for k, v in given.items() if v is not None})
 
 
 def env_lines(emulator: Emulator) -> list[str]:
@@ -169,11 +242,11 @@ def env_lines(emulator: Emulator) -> list[str]:
     return [f"{key}={shlex.quote(value)}" for key, value in values.items()]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    tenant = Tenant.generate(spec_from(args))
-    emulator = Emulator(
-        tenant,
+def emulator_from(args: argparse.Namespace, tenant: Tenant | None = None) -> Emulator:
+    """The (unstarted) emulator the flags describe, serving ``tenant`` or the one they describe."""
+    return Emulator(
+        tenant or Tenant.generate(spec_from(args)),
+        plan=args.plan,
         latency_ms=args.latency_ms,
         jitter_ms=args.jitter_ms,
         rate_limit=args.rate_limit,
@@ -190,7 +263,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         job_pending_polls=args.job_pending_polls,
+        cap_user_totals=not args.true_user_totals,
+        ratelimit_reset=args.ratelimit_reset,
+        retry_after=args.retry_after,
+        deleted_user_logs=args.deleted_user_logs,
+        expired_checkpoint=args.expired_checkpoint,
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    emulator = emulator_from(args)
+    tenant = emulator.tenant
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:

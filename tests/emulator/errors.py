@@ -56,6 +56,20 @@ def insufficient_scope(expected: tuple[str, ...]) -> ApiError:
     )
 
 
+def inexistent_user() -> ApiError:
+    return ApiError(404, "The user does not exist.", "inexistent_user")
+
+
+def feature_not_on_plan(plan_name: str) -> ApiError:
+    # Auth0 documents only that the feature is missing from the plan, not the answer's shape.
+    return ApiError(
+        403,
+        f"This feature is not available on the {plan_name} plan. "
+        "Upgrade your subscription to use bulk user exports.",
+        "operation_not_supported",
+    )
+
+
 def rate_limited() -> dict[str, Any]:
     return error_body(429, "Global limit has been reached", "too_many_requests")
 

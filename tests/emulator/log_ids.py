@@ -20,7 +20,8 @@ def format_log_id(ingested_at: datetime, sequence: int) -> str:
     """Build the log_id of an event indexed at ``ingested_at`` with a tenant-unique sequence."""
     if not 0 <= sequence <= MAX_SEQUENCE:
         raise ValueError(f"sequence {sequence} does not fit in {SEQUENCE_DIGITS} digits")
-    stamp = ingested_at.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S")
+    m = ingested_at.astimezone(timezone.utc)
+    stamp = f"{m.year:04d}{m.month:02d}{m.day:02d}{m.hour:02d}{m.minute:02d}{m.second:02d}"
     return f"{PREFIX}{stamp}{sequence:0{SEQUENCE_DIGITS}d}"
 
 

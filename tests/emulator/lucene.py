@@ -11,6 +11,7 @@ means midnight UTC.
 from __future__ import annotations
 
 import fnmatch
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -313,4 +314,26 @@ def exact_values(node: Node | None, field: str) -> set[str] | None:
     if isinstance(node, Or):
         left, right = exact_values(node.left, field), exact_values(node.right, field)
         return None if left is None or right is None else left | right
+    return None
+
+
+def date_window(node: Node | None, field: str = "date") -> tuple[float, float] | None:
+    """Epoch seconds ``field`` must lie within (inclusive) in a match, if the query pins it.
+
+    A superset is fine: it only narrows which events a search looks at, the match decides.
+    """
+    if isinstance(node, Range) and node.field == field:
+        low = -math.inf if node.low is None else node.low.timestamp
+        high = math.inf if node.high is None else node.high.timestamp
+        return None if low is None or high is None else (low, high)
+    if isinstance(node, And):
+        left, right = date_window(node.left, field), date_window(node.right, field)
+        if left is None or right is None:
+            return left if right is None else right
+        return max(left[0], right[0]), min(left[1], right[1])
+    if isinstance(node, Or):
+        left, right = date_window(node.left, field), date_window(node.right, field)
+        if left is None or right is None:
+            return None
+        return min(left[0], right[0]), max(left[1], right[1])
     return None

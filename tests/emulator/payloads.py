@@ -8,7 +8,9 @@ and some events carry fields no schema knows, because real tenants do.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
+import itertools
 import random
 import string
 from dataclasses import dataclass
@@ -30,7 +32,7 @@ class Connection:
     strategy_type: str  # database, social, enterprise or passwordless
     is_social: bool
 
-    @property
+    @functools.cached_property
     def id(self) -> str:
         # Derived from the name so a connection keeps its id across tenants and seeds.
         digest = hashlib.sha256(self.name.encode()).digest()
@@ -49,7 +51,7 @@ CONNECTIONS: dict[str, Connection] = {
     )
 }
 PROVIDERS = tuple(CONNECTIONS)
-_PROVIDER_WEIGHTS = (40, 20, 10, 10, 10, 10)
+_PROVIDER_CUM_WEIGHTS = tuple(itertools.accumulate((40, 20, 10, 10, 10, 10)))
 
 _FIRST_NAMES = (
     "Ada", "Bruno", "Chioma", "Dmitri", "Elena", "Farah", "Goran", "Hana", "Ines", "Jonas",
@@ -133,22 +135,25 @@ EVENT_TYPES: dict[str, tuple[str, int]] = {
     "zz_new_type": ("A type code no published list knows", 1),
 }
 _SERVER_TYPES = frozenset({"seccft", "sapi", "mgmt_api_read", "api_limit"})
+_TYPE_CODES = tuple(EVENT_TYPES)
+_TYPE_CUM_WEIGHTS = tuple(itertools.accumulate(EVENT_TYPES[c][1] for c in _TYPE_CODES))
 
 
+# One draw per string, not per character: busy tenants generate tens of thousands of events.
 def _hex(rng: random.Random, n: int) -> str:
-    return "".join(rng.choice("0123456789abcdef") for _ in range(n))
+    return f"{rng.getrandbits(4 * n):0{n}x}"
 
 
 def _alnum(rng: random.Random, n: int) -> str:
-    return "".join(rng.choice(_ALNUM) for _ in range(n))
+    return "".join(rng.choices(_ALNUM, k=n))
 
 
 def _digits(rng: random.Random, n: int) -> str:
-    return str(rng.randint(1, 9)) + "".join(rng.choice(string.digits) for _ in range(n - 1))
+    return str(rng.randint(1, 9)) + "".join(rng.choices(string.digits, k=n - 1))
 
 
 def pick_provider(rng: random.Random) -> str:
-    return rng.choices(PROVIDERS, weights=_PROVIDER_WEIGHTS)[0]
+    return rng.choices(PROVIDERS, cum_weights=_PROVIDER_CUM_WEIGHTS)[0]
 
 
 def make_client(rng: random.Random, name: str) -> dict[str, str]:
@@ -223,7 +228,7 @@ def make_user(
 
 
 def _ipv4(rng: random.Random) -> str:
-    return ".".join(str(rng.randint(1, 254)) for _ in range(4))
+    return ".".join(str(1 + b % 254) for b in rng.randbytes(4))
 
 
 def _ip(rng: random.Random) -> str:
@@ -233,8 +238,7 @@ def _ip(rng: random.Random) -> str:
 
 
 def pick_type(rng: random.Random) -> str:
-    codes = list(EVENT_TYPES)
-    return rng.choices(codes, weights=[EVENT_TYPES[c][1] for c in codes])[0]
+    return rng.choices(_TYPE_CODES, cum_weights=_TYPE_CUM_WEIGHTS)[0]
 
 
 @dataclass(frozen=True)
@@ -247,6 +251,11 @@ class EventContext:
     @property
     def hostname(self) -> str:
         return f"{self.tenant_name}.us.auth0.com"
+
+    @property
+    def machine_clients(self) -> tuple[dict[str, str], ...]:
+        """Applications that get tokens for themselves (client credentials), not for a user."""
+        return tuple(c for c in self.clients if c["client_name"].endswith("(M2M)")) or self.clients
 
 
 def make_event(
@@ -333,6 +342,38 @@ def make_event(
                 },
             },
         }
+    return event
+
+
+def make_client_event(rng: random.Random, ctx: EventContext, date: datetime) -> dict[str, Any]:
+    """A client-credentials exchange (``seccft``): an application's event, with no user at all."""
+    client = rng.choice(ctx.machine_clients)
+    management_api = rng.random() < 0.7
+    event: dict[str, Any] = {
+        "date": iso_ms(date),
+        "type": "seccft",
+        "description": EVENT_TYPES["seccft"][0] if rng.random() < 0.8 else "",
+        "connection_id": "",
+        "client_id": client["client_id"],
+        "client_name": client["client_name"],
+        "ip": _ipv4(rng),
+        "user_agent": _SERVER_USER_AGENT[0],
+        "isMobile": False,
+        "hostname": ctx.hostname,
+        "audience": f"https://{ctx.hostname}/api/v2/"
+        if management_api
+        else "https://api.acme.example/",
+        "scope": "read:users read:logs" if management_api else ["read:reports"],
+        "details": {},
+        "location_info": _location(rng),
+        "security_context": {
+            "ja3": _hex(rng, 32),
+            "ja4": f"t13d1516h2_{_hex(rng, 12)}_{_hex(rng, 12)}",
+        },
+        "$event_schema": {"version": "1.0.0"},
+        "tenant_name": ctx.tenant_name,
+        "environment_name": "prod-us-3",
+    }
     return event
 
 

@@ -100,12 +100,16 @@ class Pipeline:
         if fault is not None:
             answer = await self._fault(fault, call, route, decision)
             if fault.kind == "429":
-                decision = RateDecision(False, decision.limit, 0, int(time.time()) + 1)
+                soon = int(time.time()) + 1
+                decision = RateDecision(False, decision.limit, 0, soon, soon, 1.0)
         elif not decision.allowed:
             answer = routes.Answer.json(rate_limited(), 429)
         else:
             answer = await self._route(call, route)
-        headers = {**answer.headers, **decision.headers()}
+        behaviour = state.behaviour
+        headers = {**answer.headers, **decision.headers(behaviour.ratelimit_reset)}
+        if answer.status == 429 and behaviour.retry_after:
+            headers["Retry-After"] = str(decision.retry_after())
         return web.Response(status=answer.status, body=answer.body, headers=headers)
 
     async def _route(self, call: routes.Call, route: routes.Route | None) -> routes.Answer:

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tests.emulator.behaviour import RatelimitReset
+
 # What the headers say when no limit is configured: a roomy bucket that never runs dry.
 UNLIMITED_SIZE = 1000
 
@@ -23,14 +25,20 @@ class RateDecision:
     allowed: bool
     limit: int
     remaining: int
-    reset: int  # UNIX epoch second when the bucket next gains a token
+    reset: int  # UNIX epoch second in which the bucket next gains a token
+    full_reset: int  # UNIX epoch second in which the bucket is full again
+    wait: float  # seconds until the bucket holds a whole token to spend
 
-    def headers(self) -> dict[str, str]:
+    def headers(self, reset: RatelimitReset = "next_token") -> dict[str, str]:
         return {
             "x-ratelimit-limit": str(self.limit),
             "x-ratelimit-remaining": str(self.remaining),
-            "x-ratelimit-reset": str(self.reset),
+            "x-ratelimit-reset": str(self.full_reset if reset == "bucket_full" else self.reset),
         }
+
+    def retry_after(self) -> int:
+        """Whole seconds until a token, rounded up and at least 1 so a client never spins."""
+        return max(1, math.ceil(self.wait))
 
 
 class TokenBucket:
@@ -62,15 +70,21 @@ class TokenBucket:
     def remaining(self) -> int:
         return int(self._tokens)
 
-    def reset_epoch(self) -> int:
-        """When the next whole token arrives (now if the bucket is full), in epoch seconds."""
-        if self._tokens >= self.size:
-            return int(time.time())
-        wait = (math.floor(self._tokens) + 1 - self._tokens) / self.rate
-        return math.ceil(time.time() + wait)
-
     def decision(self, allowed: bool) -> RateDecision:
-        return RateDecision(allowed, self.size, self.remaining, self.reset_epoch())
+        # Epoch seconds are floored: the second in which the token arrives, which on a burst
+        # 429 with a fast refill is often the current one (as go-auth0 #501 saw from Auth0).
+        now = time.time()
+        full = self._tokens >= self.size
+        next_token = 0.0 if full else (math.floor(self._tokens) + 1 - self._tokens) / self.rate
+        refilled = (self.size - self._tokens) / self.rate if not full else 0.0
+        return RateDecision(
+            allowed,
+            self.size,
+            self.remaining,
+            reset=math.floor(now + next_token),
+            full_reset=math.floor(now + refilled),
+            wait=max(0.0, (1 - self._tokens) / self.rate),
+        )
 
 
 class RateLimiter:
@@ -110,7 +124,8 @@ class RateLimiter:
         with self._lock:
             buckets = self._buckets(endpoint)
             if not buckets:
-                return RateDecision(True, UNLIMITED_SIZE, UNLIMITED_SIZE - 1, int(time.time()))
+                now = int(time.time())
+                return RateDecision(True, UNLIMITED_SIZE, UNLIMITED_SIZE - 1, now, now, 0.0)
             for bucket in buckets:
                 bucket.refill()
             empty = [b for b in buckets if not b.has_token()]

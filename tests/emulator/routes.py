@@ -15,7 +15,15 @@ from aiohttp import web
 
 from tests.emulator import lucene
 from tests.emulator.auth import TokenError
-from tests.emulator.errors import JSON_TYPE, ApiError, bad_query, encode
+from tests.emulator.errors import (
+    JSON_TYPE,
+    MAX_RESULTS,
+    ApiError,
+    bad_query,
+    encode,
+    feature_not_on_plan,
+    inexistent_user,
+)
 from tests.emulator.jobs import DownloadExpired
 from tests.emulator.log_ids import ingestion_time
 from tests.emulator.params import (
@@ -170,6 +178,8 @@ async def user_logs(call: Call) -> Answer:
     field_name, descending = parse_sort(call.query, LOG_SORT_FIELDS, ("date", True))
     include_totals = parse_bool(call.query, "include_totals")
     (user_id,) = call.args
+    if call.state.behaviour.deleted_user_logs == "404" and not call.state.tenant.has_user(user_id):
+        raise inexistent_user()
     items = call.state.tenant.user_log_page(
         user_id, field_name, descending, paging.start, paging.limit
     )
@@ -190,6 +200,7 @@ async def logs(call: Call) -> Answer:
         lucene.exact_values(node, "user_id"),
         field_name,
         descending,
+        lucene.date_window(node),
     )
     page = found[paging.start : paging.start + paging.limit]
     if fields is None:
@@ -210,12 +221,14 @@ def _logs_checkpoint(call: Call) -> Answer:
         except ValueError:
             raise ApiError(400, f"from must be a log_id, got {start!r}", "invalid_query") from None
         if tenant.checkpoint_too_old(start):
-            raise ApiError(
-                400,
-                f"The checkpoint is too old: log_id {start} is beyond the tenant's log "
-                f"retention of {tenant.retention_days:g} days",
-                "invalid_query",
-            )
+            if call.state.behaviour.expired_checkpoint == "400":
+                raise ApiError(
+                    400,
+                    f"The checkpoint is too old: log_id {start} is beyond the tenant's log "
+                    f"retention of {tenant.retention_days:g} days",
+                    "invalid_query",
+                )
+            start = None  # serve from the oldest retained event instead
     events = tenant.events_after(start, take)
     base = call.state.base_url
     if events:
@@ -248,12 +261,15 @@ async def users(call: Call) -> Answer:
     ]
     if not include_totals:
         return Answer.json(page)
+    total = len(found)
+    if call.state.behaviour.cap_user_totals:
+        total = min(total, MAX_RESULTS)  # a real tenant's 1,000 means "1,000 or more"
     return Answer.json(
         {
             "start": paging.start,
             "limit": paging.per_page,
             "length": len(page),
-            "total": len(found),
+            "total": total,
             "users": page,
         }
     )
@@ -272,11 +288,14 @@ async def user(call: Call) -> Answer:
     (user_id,) = call.args
     found = call.state.tenant.user(user_id)
     if found is None:
-        raise ApiError(404, "The user does not exist.", "inexistent_user")
+        raise inexistent_user()
     return Answer.json(found)
 
 
 async def create_export(call: Call) -> Answer:
+    plan = call.state.plan
+    if plan is not None and not plan.user_exports:
+        raise feature_not_on_plan(plan.name)
     try:
         body = await call.request.json()
     except ValueError:

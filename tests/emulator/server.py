@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import socket
 import threading
@@ -13,24 +14,54 @@ from typing import Any
 from aiohttp import web
 
 from tests.emulator.auth import DEFAULT_SCOPES, Authority, Client
+from tests.emulator.behaviour import Behaviour, DeletedUserLogs, ExpiredCheckpoint, RatelimitReset
 from tests.emulator.counters import Counters, RequestRecord
 from tests.emulator.faults import FaultPlan
 from tests.emulator.jobs import ExportJobs
 from tests.emulator.pipeline import Pipeline
+from tests.emulator.plans import Plan, plan_named
 from tests.emulator.ratelimit import RateLimiter
 from tests.emulator.state import State
 from tests.emulator.tenant import Tenant, TenantSpec
 
 DEFAULT_DOMAIN = "tenant.emulator.auth0.local"
+DEFAULT_RETENTION_DAYS = 30.0
+
+
+class _Knob:
+    """An Emulator attribute reading and setting one undocumented behaviour, while serving too."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, emulator: Emulator | None, owner: type | None = None) -> Any:
+        return self if emulator is None else getattr(emulator.behaviour, self.name)
+
+    def __set__(self, emulator: Emulator, value: Any) -> None:
+        emulator.set_behaviour(**{self.name: value})
 
 
 class Emulator:
-    """A local Auth0 Management API serving ``tenant``; ``start()`` returns its base URL."""
+    """A local Auth0 Management API serving ``tenant``; ``start()`` returns its base URL.
+
+    ``plan`` (free, essentials, professional, enterprise) sets the rate limits, log retention
+    and export availability of that Auth0 plan; explicit rate-limit and retention arguments
+    override the plan's. Without a plan nothing is rate limited and logs are kept 30 days.
+    The remaining keywords are Auth0's undocumented behaviours, see ``behaviour.Behaviour``;
+    each is also an attribute that can be changed while serving.
+    """
+
+    cap_user_totals = _Knob()
+    ratelimit_reset = _Knob()
+    retry_after = _Knob()
+    deleted_user_logs = _Knob()
+    expired_checkpoint = _Knob()
 
     def __init__(
         self,
         tenant: Tenant | TenantSpec | None = None,
         *,
+        plan: str | None = None,
         latency_ms: float = 0,
         jitter_ms: float = 0,
         rate_limit: float | None = None,
@@ -41,14 +72,32 @@ class Emulator:
         users_burst: int | None = None,
         fault_rate: float = 0.0,
         seed: int = 0,
-        retention_days: float = 30,
+        retention_days: float | None = None,
         token_ttl: float = 86400,
         domain: str = DEFAULT_DOMAIN,
         host: str = "127.0.0.1",
         port: int = 0,
         job_pending_polls: int = 1,
         export_link_ttl: float = 60.0,
+        cap_user_totals: bool = True,
+        ratelimit_reset: RatelimitReset = "next_token",
+        retry_after: bool = False,
+        deleted_user_logs: DeletedUserLogs = "empty",
+        expired_checkpoint: ExpiredCheckpoint = "400",
     ) -> None:
+        self.plan: Plan | None = plan_named(plan) if plan is not None else None
+        explicit_limits = {
+            "rate": rate_limit,
+            "burst": burst,
+            "logs_rate": logs_rate_limit,
+            "logs_burst": logs_burst,
+            "users_rate": users_rate_limit,
+            "users_burst": users_burst,
+        }
+        limits: dict[str, Any] = self.plan.rate_limits() if self.plan else {}
+        limits |= {name: value for name, value in explicit_limits.items() if value is not None}
+        if retention_days is None:
+            retention_days = self.plan.retention_days if self.plan else DEFAULT_RETENTION_DAYS
         if not isinstance(tenant, Tenant):
             tenant = Tenant.generate(tenant)
         tenant.retention_days = retention_days
@@ -65,17 +114,18 @@ class Emulator:
         self._state = State(
             tenant=tenant,
             authority=self._authority,
-            limiter=RateLimiter(
-                rate_limit,
-                burst,
-                logs_rate=logs_rate_limit,
-                logs_burst=logs_burst,
-                users_rate=users_rate_limit,
-                users_burst=users_burst,
-            ),
+            limiter=RateLimiter(**limits),
             faults=self.faults,
             counters=Counters(),
             jobs=ExportJobs(job_pending_polls, export_link_ttl),
+            plan=self.plan,
+            behaviour=Behaviour(
+                cap_user_totals=cap_user_totals,
+                ratelimit_reset=ratelimit_reset,
+                retry_after=retry_after,
+                deleted_user_logs=deleted_user_logs,
+                expired_checkpoint=expired_checkpoint,
+            ),
             latency_ms=latency_ms,
             jitter_ms=jitter_ms,
             rng=random.Random(seed),
@@ -131,6 +181,16 @@ class Emulator:
     @token_ttl.setter
     def token_ttl(self, value: float) -> None:
         self._authority.token_ttl = value
+
+    @property
+    def behaviour(self) -> Behaviour:
+        """The undocumented behaviours in force."""
+        return self._state.behaviour
+
+    def set_behaviour(self, **changes: Any) -> Behaviour:
+        """Change undocumented behaviours while serving: ``set_behaviour(retry_after=True)``."""
+        self._state.behaviour = dataclasses.replace(self._state.behaviour, **changes)
+        return self._state.behaviour
 
     def set_rate_limit(
         self, rate_limit: float | None, burst: int | None = None, **kwargs: Any

@@ -7,9 +7,11 @@ import random
 from dataclasses import dataclass, field
 
 from tests.emulator.auth import Authority
+from tests.emulator.behaviour import Behaviour
 from tests.emulator.counters import Counters
 from tests.emulator.faults import FaultPlan
 from tests.emulator.jobs import ExportJobs
+from tests.emulator.plans import Plan
 from tests.emulator.ratelimit import RateLimiter
 from tests.emulator.tenant import Tenant
 
@@ -22,6 +24,9 @@ class State:
     faults: FaultPlan
     counters: Counters
     jobs: ExportJobs
+    plan: Plan | None = None
+    # Replaced whole (never mutated), so a request sees one consistent set of knobs.
+    behaviour: Behaviour = field(default_factory=Behaviour)
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
     rng: random.Random = field(default_factory=random.Random)

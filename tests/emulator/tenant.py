@@ -7,12 +7,15 @@ thread while the emulator serves requests from its event loop.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import copy
+import gc
+import itertools
 import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -21,8 +24,14 @@ from tests.emulator import payloads
 from tests.emulator.log_ids import format_log_id, ingestion_time
 from tests.emulator.timestamps import iso_ms, parse_time, utcnow
 
-_APP_NAMES = ("Acme Web", "Acme iOS", "Acme Admin Portal", "Nightly Sync (M2M)")
+_APP_NAMES = (
+    "Acme Web", "Acme iOS", "Acme Admin Portal", "Nightly Sync (M2M)", "Billing Service (M2M)",
+)  # fmt: skip
 _USER_HISTORY_DAYS = 730  # users were created over the past ~2 years
+# Tenant-wide events: this share of users has none in the history window; the others' shares
+# follow a Pareto law, so a few users have many events and most have a handful.
+_IDLE_USER_SHARE = 0.6
+_ACTIVITY_PARETO_ALPHA = 1.3
 
 
 @dataclass(frozen=True)
@@ -36,17 +45,54 @@ class TenantSpec:
     history_days: float = 20  # generated events are dated within this many days before ``now``
     heavy_users: Mapping[int, int] = field(default_factory=dict)  # user index -> event count
     tenant_name: str = "acme-prod"
+    # Events spread over the history at this tenant-wide rate, on top of the per-user ones,
+    # shared out unevenly: most users get none or a few, some get many.
+    events_per_minute: float = 0
+    # The share of those tenant-wide events that are client-credentials exchanges (no user).
+    client_event_share: float = 0.0
+
+    @classmethod
+    def busy(
+        cls,
+        users: int = 3000,
+        events_per_minute: float = 40,
+        history_hours: float = 24,
+        seed: int = 0,
+        *,
+        now: datetime | None = None,
+        heavy_users: Mapping[int, int] | None = None,
+        client_event_share: float = 0.1,
+    ) -> TenantSpec:
+        """A busy production tenant: thousands of users, tens of events a minute tenant-wide.
+
+        Most users have few events or none, three heavy users (unless ``heavy_users`` says
+        otherwise) have more than the 1,000 one listing can reach, and a tenth of the events
+        are client-credentials exchanges that belong to no user.
+        """
+        if heavy_users is None:
+            indices = (users // 7, users // 3, users // 2)
+            heavy_users = dict(zip(indices, (2500, 1500, 1200), strict=True)) if users else {}
+        return cls(
+            users=users,
+            events_per_user=0,
+            seed=seed,
+            now=now,
+            history_days=history_hours / 24,
+            heavy_users=heavy_users,
+            events_per_minute=events_per_minute,
+            client_event_share=client_event_share,
+        )
 
 
 @dataclass(slots=True)
 class StoredEvent:
-    """An event as served: its payload, pre-encoded JSON and the keys the queries need."""
+    """An event as served: its payload, its JSON once first served and the keys queries need."""
 
     log_id: str
     ts: float  # the event date as epoch seconds
-    user_id: str
+    user_id: str  # "" for an event that belongs to no user
     data: dict[str, Any]
-    body: bytes
+    _body: bytes | None = None
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> StoredEvent:
@@ -55,8 +101,14 @@ class StoredEvent:
             ts=parse_time(data["date"]).timestamp(),
             user_id=data.get("user_id") or "",
             data=data,
-            body=json.dumps(data, ensure_ascii=False).encode(),
         )
+
+    @property
+    def body(self) -> bytes:
+        # Encoded on first use: a busy tenant generates far more events than a test serves.
+        if self._body is None:
+            self._body = json.dumps(self.data, ensure_ascii=False).encode()
+        return self._body
 
 
 SortKey = Callable[[StoredEvent], Any]
@@ -101,6 +153,7 @@ class Tenant:
         )
         self._users: dict[str, dict[str, Any]] = {}
         self._events: list[StoredEvent] = []  # log_id (ingestion) order
+        self._by_date: list[StoredEvent] = []  # (date, log_id) order, for date-window searches
         self._by_user: dict[str, list[StoredEvent]] = {}  # per user, (date, log_id) order
         self._sequence = self._rng.randrange(10**20, 10**21)
         self._last_ingested = datetime.fromtimestamp(0, timezone.utc)
@@ -110,7 +163,11 @@ class Tenant:
     @classmethod
     def generate(cls, spec: TenantSpec | None = None) -> Tenant:
         """A tenant shaped by ``spec``; deterministic for a given seed and ``now``."""
-        spec = spec or TenantSpec()
+        with _gc_paused():
+            return cls._generate(spec or TenantSpec())
+
+    @classmethod
+    def _generate(cls, spec: TenantSpec) -> Tenant:
         now = spec.now or utcnow().replace(microsecond=0)
         now = parse_time(now)
         tenant = cls(
@@ -126,12 +183,14 @@ class Tenant:
         providers = list(payloads.PROVIDERS)
         rng.shuffle(providers)
         drafted: list[tuple[datetime, int, dict[str, Any]]] = []
+        users: list[dict[str, Any]] = []
         for index, created_at in enumerate(created):
             provider = providers[index] if index < len(providers) else payloads.pick_provider(rng)
             user = payloads.make_user(rng, provider, created_at.replace(microsecond=0), now)
             while user["user_id"] in tenant._users:
                 user = payloads.make_user(rng, provider, created_at.replace(microsecond=0), now)
             tenant._users[user["user_id"]] = user
+            users.append(user)
             start = max(now - timedelta(days=spec.history_days), created_at)
             window = (now - start).total_seconds()
             for _ in range(tenant._event_count(spec, index)):
@@ -139,9 +198,16 @@ class Tenant:
                 date = start + timedelta(milliseconds=millis)
                 event = payloads.make_event(rng, tenant._ctx, user, payloads.pick_type(rng), date)
                 drafted.append((date + _indexing_delay(rng), len(drafted), event))
+        for date, event in tenant._tenant_wide_events(spec, users, created):
+            drafted.append((date + _indexing_delay(rng), len(drafted), event))
         drafted.sort(key=lambda item: (item[0], item[1]))
         for ingested_at, _, event in drafted:
-            tenant._store(event, ingested_at)
+            tenant._store(event, ingested_at, indexed=False)
+        # Sorting once beats tens of thousands of sorted inserts.
+        tenant._by_date = sorted(tenant._events, key=_date_order)
+        for stored in tenant._by_date:
+            if stored.user_id:
+                tenant._by_user.setdefault(stored.user_id, []).append(stored)
         return tenant
 
     @staticmethod
@@ -154,8 +220,44 @@ class Tenant:
         low, high = per_user
         return random.Random(f"{spec.seed}:{index}").randint(low, high)
 
-    def _store(self, event: dict[str, Any], ingested_at: datetime) -> StoredEvent:
-        """Give ``event`` the next log_id (ingestion is never earlier than the last one)."""
+    def _tenant_wide_events(
+        self, spec: TenantSpec, users: list[dict[str, Any]], created: list[datetime]
+    ) -> list[tuple[datetime, dict[str, Any]]]:
+        """``spec.events_per_minute`` over the history: a few busy users, many idle ones."""
+        count = round(spec.events_per_minute * spec.history_days * 1440)
+        if not count:
+            return []
+        rng = self._rng
+        weights = [
+            0.0 if rng.random() < _IDLE_USER_SHARE else rng.paretovariate(_ACTIVITY_PARETO_ALPHA)
+            for _ in users
+        ]
+        cum_weights = list(itertools.accumulate(weights))
+        active = bool(cum_weights) and cum_weights[-1] > 0
+        owners = rng.choices(range(len(users)), cum_weights=cum_weights, k=count) if active else []
+        start = self.now - timedelta(days=spec.history_days)
+        window = spec.history_days * 86400
+        events = []
+        for n in range(count):
+            date = start + timedelta(milliseconds=round(rng.uniform(0, window) * 1000))
+            if not active or rng.random() < spec.client_event_share:
+                events.append((date, payloads.make_client_event(rng, self._ctx, date)))
+                continue
+            index = owners[n]
+            date = max(date, created[index])  # nobody logs in before their account exists
+            type_code = payloads.pick_type(rng)
+            events.append(
+                (date, payloads.make_event(rng, self._ctx, users[index], type_code, date))
+            )
+        return events
+
+    def _store(
+        self, event: dict[str, Any], ingested_at: datetime, *, indexed: bool = True
+    ) -> StoredEvent:
+        """Give ``event`` the next log_id (ingestion is never earlier than the last one).
+
+        ``indexed`` False leaves the date and per-user indexes for the caller to build.
+        """
         ingested_at = max(ingested_at, self._last_ingested)
         self._last_ingested = ingested_at
         self._sequence += self._rng.randint(1, 1000)
@@ -163,7 +265,11 @@ class Tenant:
         data = {**event, "log_id": log_id, "_id": log_id}
         stored = StoredEvent.of(data)
         self._events.append(stored)
-        bisect.insort(self._by_user.setdefault(stored.user_id, []), stored, key=_date_order)
+        if not indexed:
+            return stored
+        bisect.insort(self._by_date, stored, key=_date_order)
+        if stored.user_id:  # an event with no user never counts for one
+            bisect.insort(self._by_user.setdefault(stored.user_id, []), stored, key=_date_order)
         return stored
 
     # ----------------------------------------------------------------- changes
@@ -193,21 +299,30 @@ class Tenant:
 
     def add_event(
         self,
-        user_id: str,
+        user_id: str | None,
         *,
         date: datetime | str | None = None,
         type: str = "s",
         **overrides: Any,
     ) -> dict[str, Any]:
-        """Add one event, indexed now; an older ``date`` makes it a late-indexed event."""
+        """Add one event, indexed now; an older ``date`` makes it a late-indexed event.
+
+        ``user_id`` None adds a client-credentials exchange (``seccft``) that has no user.
+        """
         with self._lock:
             now = utcnow()
             moment = parse_time(date) if date is not None else now
-            user = self._users.get(user_id) or {"user_id": user_id, "name": user_id}
-            event = payloads.make_event(self._rng, self._ctx, user, type, moment)
+            event = self._draft(user_id, type, moment)
             event.update(overrides)
-            event["user_id"] = overrides.get("user_id", user_id)
             return copy.deepcopy(self._store(event, max(now, moment)).data)
+
+    def _draft(self, user_id: str | None, type_code: str, date: datetime) -> dict[str, Any]:
+        if user_id is None:
+            return payloads.make_client_event(self._rng, self._ctx, date)
+        user = self._users.get(user_id) or {"user_id": user_id, "name": user_id}
+        event = payloads.make_event(self._rng, self._ctx, user, type_code, date)
+        event["user_id"] = user_id
+        return event
 
     def add_events(
         self,
@@ -235,6 +350,39 @@ class Tenant:
                 self.add_event(user_id, date=d, type=type or payloads.pick_type(self._rng))
                 for d in dates
             ]
+
+    def add_events_bulk(
+        self,
+        counts: Mapping[str | None, int],
+        *,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+        type: str | None = None,
+    ) -> list[str]:
+        """Add ``counts[user_id]`` events per user fast; returns their log_ids, oldest first.
+
+        Dated between ``start`` and ``end`` (default: the last history_days), indexed now in
+        date order. The key None adds client-credentials exchanges that have no user. Unlike
+        add_events this copies nothing back, so it suits benchmarks adding thousands.
+        """
+        with self._lock, _gc_paused():
+            now = utcnow()
+            end_at = parse_time(end) if end is not None else now
+            start_at = (
+                parse_time(start)
+                if start is not None
+                else end_at - timedelta(days=self.history_days)
+            )
+            window = (end_at - start_at).total_seconds()
+            rng = self._rng
+            drafted: list[tuple[datetime, int, dict[str, Any]]] = []
+            for user_id, n in counts.items():
+                for _ in range(n):
+                    date = start_at + timedelta(milliseconds=round(rng.uniform(0, window) * 1000))
+                    event = self._draft(user_id, type or payloads.pick_type(rng), date)
+                    drafted.append((date, len(drafted), event))
+            drafted.sort(key=lambda item: (item[0], item[1]))
+            return [self._store(event, max(now, date)).log_id for date, _, event in drafted]
 
     # ----------------------------------------------------------------- assertions helpers
 
@@ -267,13 +415,16 @@ class Tenant:
         return sorted(self._users.values(), key=lambda u: (u["created_at"], u["user_id"]))
 
     def events_for(self, user_id: str) -> list[dict[str, Any]]:
-        """Retained events of ``user_id`` (deleted users too), newest first by date."""
+        """Retained events of ``user_id`` (deleted users too), newest first by date.
+
+        Events with no user (client-credentials exchanges) belong to nobody: never listed here.
+        """
         with self._lock:
             events = self._retained(self._by_user.get(user_id, []))
             return [copy.deepcopy(e.data) for e in reversed(events)]
 
     def all_events(self) -> list[dict[str, Any]]:
-        """Every retained event of the tenant, in log_id (ingestion) order."""
+        """Every retained event of the tenant (those with no user too), in log_id order."""
         with self._lock:
             return [copy.deepcopy(e.data) for e in self._retained(self._events)]
 
@@ -282,7 +433,10 @@ class Tenant:
         user_ids: Iterable[str] | None = None,
         since: datetime | str | None = None,
     ) -> set[str]:
-        """log_ids of retained events of ``user_ids`` (default: current users) dated >= since."""
+        """log_ids of retained events of ``user_ids`` (default: current users) dated >= since.
+
+        Events with no user are never expected: no user's listing can return them.
+        """
         with self._lock:
             wanted = set(self._users) if user_ids is None else set(user_ids)
             floor = parse_time(since).timestamp() if since is not None else None
@@ -330,13 +484,17 @@ class Tenant:
         user_ids: set[str] | None,
         sort_field: str,
         descending: bool,
+        window: tuple[float, float] | None = None,
     ) -> list[StoredEvent]:
-        """Retained events (of ``user_ids`` if given) that satisfy ``matches``, sorted."""
+        """Retained events (of ``user_ids``, dated within ``window``, if given) that satisfy
+        ``matches``, sorted. Both only narrow where to look; ``matches`` decides."""
         with self._lock:
-            if user_ids is None:
-                pool: Iterable[StoredEvent] = self._events
-            else:
-                pool = [e for uid in user_ids for e in self._by_user.get(uid, [])]
+            lists = (
+                [self._by_date]
+                if user_ids is None
+                else [self._by_user.get(u, []) for u in user_ids]
+            )
+            pool = [e for events in lists for e in _within(events, window)]
             found = [e for e in self._retained(pool) if matches(e.data)]
         found.sort(key=event_sort_key(sort_field), reverse=descending)
         return found
@@ -372,9 +530,13 @@ class Tenant:
             return first_retained is None or log_id < first_retained.log_id
 
     def search_users(self, matches: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
-        """Current users that satisfy ``matches`` (copies), oldest first."""
+        """Current users that satisfy ``matches``, oldest first.
+
+        The tenant's own objects, not copies (copying thousands costs more than the request):
+        read them, never change them. The tenant itself only ever replaces a user whole.
+        """
         with self._lock:
-            return copy.deepcopy([u for u in self._users_in_order() if matches(u)])
+            return [u for u in self._users_in_order() if matches(u)]
 
 
 def _date_order(event: StoredEvent) -> tuple[float, str]:
@@ -385,8 +547,28 @@ def _date_ts(event: StoredEvent) -> float:
     return event.ts
 
 
+def _within(events: list[StoredEvent], window: tuple[float, float] | None) -> list[StoredEvent]:
+    """The slice of date-ordered ``events`` dated within ``window`` (all if None)."""
+    if window is None:
+        return events
+    low = bisect.bisect_left(events, window[0], key=_date_ts)
+    return events[low : bisect.bisect_right(events, window[1], key=_date_ts)]
+
+
 def _log_id(event: StoredEvent) -> str:
     return event.log_id
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cycle collector: events hold no cycles, and its passes cost more than they do."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _indexing_delay(rng: random.Random) -> timedelta:

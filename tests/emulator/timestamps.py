@@ -7,8 +7,12 @@ from datetime import datetime, timezone
 
 def iso_ms(moment: datetime) -> str:
     """``2026-01-02T03:04:05.678Z``."""
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    m = moment.astimezone(timezone.utc)
+    # Formatted by hand: strftime costs several times more, and busy tenants format thousands.
+    return (
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
+        f".{m.microsecond // 1000:03d}Z"
+    )
 
 
 def parse_time(value: datetime | str) -> datetime:

@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.emulator.cli import build_parser, event_count
+from tests.emulator import Tenant, TenantSpec
+from tests.emulator.behaviour import Behaviour
+from tests.emulator.cli import build_parser, emulator_from, event_count, spec_from
+from tests.emulator.plans import PLANS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KNOBS = [
@@ -38,6 +41,14 @@ KNOBS = [
     "--heavy-user-events",
     "--job-pending-polls",
     "--write-env",
+    "--plan",
+    "--profile",
+    "--events-per-minute",
+    "--true-user-totals",
+    "--ratelimit-reset",
+    "--retry-after",
+    "--deleted-user-logs",
+    "--expired-checkpoint",
 ]
 
 
@@ -64,6 +75,57 @@ def test_help_documents_every_knob():
 @pytest.mark.parametrize(("text", "value"), [("25", 25), ("5-40", (5, 40))])
 def test_events_per_user_takes_a_count_or_a_range(text, value):
     assert event_count(text) == value
+
+
+def test_busy_profile_is_the_busy_tenant_spec():
+    assert spec_from(build_parser().parse_args(["--profile", "busy"])) == TenantSpec.busy()
+
+
+def test_flags_given_with_a_profile_override_it():
+    args = build_parser().parse_args(
+        ["--profile", "busy", "--users", "500", "--history-days", "0.5", "--seed", "4"]
+    )
+    assert spec_from(args) == TenantSpec.busy(users=500, history_hours=12, seed=4)
+
+
+def test_undocumented_behaviour_flags_reach_the_emulator():
+    args = build_parser().parse_args(
+        [
+            "--true-user-totals",
+            "--ratelimit-reset", "bucket_full",
+            "--retry-after",
+            "--deleted-user-logs", "404",
+            "--expired-checkpoint", "oldest",
+        ]
+    )  # fmt: skip
+    emulator = emulator_from(args, Tenant.generate(TenantSpec(users=1, events_per_user=0)))
+    assert emulator.behaviour == Behaviour(
+        cap_user_totals=False,
+        ratelimit_reset="bucket_full",
+        retry_after=True,
+        deleted_user_logs="404",
+        expired_checkpoint="oldest",
+    )
+
+
+def test_without_behaviour_flags_the_emulator_behaves_as_documented():
+    args = build_parser().parse_args([])
+    emulator = emulator_from(args, Tenant.generate(TenantSpec(users=1, events_per_user=0)))
+    assert emulator.behaviour == Behaviour()
+    assert (emulator.plan, emulator.retention_days) == (None, 30)
+
+
+def test_plan_flag_sets_the_plan_and_retention_flag_overrides_it():
+    args = build_parser().parse_args(["--plan", "essentials", "--retention-days", "2"])
+    emulator = emulator_from(args, Tenant.generate(TenantSpec(users=1, events_per_user=0)))
+    assert emulator.plan == PLANS["essentials"]
+    assert emulator.retention_days == 2
+
+
+def test_without_a_profile_the_tenant_is_the_small_default():
+    spec = spec_from(build_parser().parse_args(["--users", "4"]))
+    assert (spec.users, spec.events_per_user, spec.history_days) == (4, 20, 20)
+    assert spec.events_per_minute == 0
 
 
 def test_started_emulator_prints_its_settings_serves_and_stops_on_sigterm(tmp_path):

@@ -109,6 +109,33 @@ def test_checkpoint_before_the_oldest_retained_event_is_refused_once_events_expi
     assert accepted.status_code == 200
 
 
+def test_expired_checkpoint_oldest_knob_serves_from_the_oldest_retained_event(emulator_factory):
+    emulator = emulator_factory(None, expired_checkpoint="oldest")
+    ancient = format_log_id(datetime.now(timezone.utc) - timedelta(days=31), 1)
+    response = get(emulator, "/api/v2/logs", **{"from": ancient, "take": 10})
+    assert response.status_code == 200
+    oldest = [e["log_id"] for e in emulator.tenant.all_events()[:10]]
+    assert log_ids(response) == oldest
+    assert f"from={oldest[-1]}" in next_url(response)
+
+
+def test_expired_checkpoint_oldest_knob_also_covers_a_checkpoint_before_expired_events(
+    emulator_factory,
+):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    spec = TenantSpec(users=2, events_per_user=20, seed=4, now=now, history_days=20)
+    emulator = emulator_factory(spec, retention_days=10, expired_checkpoint="oldest")
+    just_inside = format_log_id(now - timedelta(days=10) + timedelta(minutes=1), 0)
+    response = get(emulator, "/api/v2/logs", **{"from": just_inside, "take": 5})
+    assert log_ids(response) == [e["log_id"] for e in emulator.tenant.all_events()[:5]]
+
+
+def test_malformed_checkpoint_is_refused_under_either_knob(emulator_factory):
+    emulator = emulator_factory(None, expired_checkpoint="oldest")
+    response = get(emulator, "/api/v2/logs", **{"from": "not-a-log-id", "take": 5})
+    assert response.status_code == 400
+
+
 def test_checkpoint_before_all_events_is_fine_while_nothing_expired(emulator):
     early = format_log_id(datetime.now(timezone.utc) - timedelta(days=25), 0)
     response = get(emulator, "/api/v2/logs", **{"from": early, "take": 100})

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.emulator import Tenant, TenantSpec, lucene
+from tests.emulator_tests.api import get
 
 USER = {
     "user_id": "samlp|acme-saml|jane@acme.example",
@@ -67,6 +68,26 @@ def test_exact_values_pins_the_user_of_a_conjunction():
     either = lucene.parse('user_id:"a|1" OR user_id:"b|2"')
     assert lucene.exact_values(either, "user_id") == {"a|1", "b|2"}
     assert lucene.exact_values(lucene.parse('user_id:"a|1" OR type:s'), "user_id") is None
+
+
+def test_date_window_bounds_the_dates_a_query_can_match():
+    jan = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
+    feb = datetime(2026, 2, 1, tzinfo=timezone.utc).timestamp()
+    node = lucene.parse('user_id:"a|1" AND date:[2026-01-01 TO 2026-02-01}')
+    assert lucene.date_window(node) == (jan, feb)
+    assert lucene.date_window(lucene.parse("date:[2026-01-01 TO *]")) == (jan, float("inf"))
+    assert lucene.date_window(lucene.parse('date:[2026-01-01 TO *] OR type:"s"')) is None
+    assert lucene.date_window(lucene.parse('type:"s"')) is None
+
+
+def test_searching_a_date_window_finds_what_a_full_scan_finds(emulator):
+    newest = emulator.tenant.all_events()[40]["date"][:19]
+    q = f'date:[* TO {newest}] AND NOT type:"zz_none"'
+    found = get(emulator, "/api/v2/logs", q=q, per_page=100).json()
+    node = lucene.parse(q)
+    expected = [e for e in emulator.tenant.all_events() if lucene.matches(node, e)]
+    assert 0 < len(expected) < 75
+    assert {e["log_id"] for e in found} == {e["log_id"] for e in expected}
 
 
 _NOW = datetime(2026, 5, 1, tzinfo=timezone.utc)

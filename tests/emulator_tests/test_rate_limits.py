@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import pytest
 
+from tests.emulator import ratelimit
 from tests.emulator.ratelimit import RateLimiter, TokenBucket
 from tests.emulator_tests.api import get, token_request, user_logs_path
 
@@ -121,3 +123,87 @@ def test_logs_bucket_runs_dry_while_users_are_still_served(emulator_factory):
     users = get(emulator, "/api/v2/users")
     assert users.status_code == 200
     assert users.headers["x-ratelimit-limit"] == "50"
+
+
+def frozen_wall_clock(monkeypatch, epoch: float) -> None:
+    """Pin the wall clock the limiter reads its epoch seconds from."""
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: epoch))
+
+
+def test_reset_of_a_burst_429_is_the_current_second_when_the_token_comes_within_it(monkeypatch):
+    frozen_wall_clock(monkeypatch, 1000.2)
+    limiter = RateLimiter(rate=4, burst=1, clock=FakeClock())  # a token every 0.25 s
+    limiter.take("users")
+    refused = limiter.take("users")
+    assert not refused.allowed
+    assert refused.headers()["x-ratelimit-reset"] == "1000"  # the token comes at 1000.45
+
+
+def test_reset_is_the_second_the_next_token_comes_by_default(monkeypatch):
+    frozen_wall_clock(monkeypatch, 1000.0)
+    limiter = RateLimiter(rate=0.5, burst=4, clock=FakeClock())  # a token every 2 s
+    limiter.take("users")
+    decision = limiter.take("users")  # 2 of 4 tokens left
+    assert decision.headers()["x-ratelimit-reset"] == "1002"
+
+
+def test_bucket_full_reset_is_the_second_the_bucket_is_full_again(monkeypatch):
+    frozen_wall_clock(monkeypatch, 1000.0)
+    limiter = RateLimiter(rate=0.5, burst=4, clock=FakeClock())
+    limiter.take("users")
+    decision = limiter.take("users")  # 2 tokens missing at 0.5/s: full in 4 s
+    assert decision.headers("bucket_full")["x-ratelimit-reset"] == "1004"
+
+
+def test_a_full_bucket_resets_now_under_either_reading(monkeypatch):
+    frozen_wall_clock(monkeypatch, 1000.7)
+    decision = RateLimiter(rate=1, burst=3, clock=FakeClock()).peek("users")
+    assert decision.headers()["x-ratelimit-reset"] == "1000"
+    assert decision.headers("bucket_full")["x-ratelimit-reset"] == "1000"
+
+
+def test_bucket_full_reset_knob_reaches_the_headers(emulator_factory):
+    emulator = emulator_factory(None, rate_limit=0.1, burst=3, ratelimit_reset="bucket_full")
+    before = time.time()
+    get(emulator, "/api/v2/users")
+    response = get(emulator, "/api/v2/users")  # 2 tokens missing at 0.1/s: full in 20 s
+    assert before + 19 <= int(response.headers["x-ratelimit-reset"]) <= time.time() + 20
+
+
+def test_429_carries_no_retry_after_by_default(emulator_factory):
+    emulator = emulator_factory(None, rate_limit=0.5, burst=1)
+    get(emulator, "/api/v2/users")
+    refused = get(emulator, "/api/v2/users")
+    assert refused.status_code == 429
+    assert "Retry-After" not in refused.headers
+
+
+def test_retry_after_knob_gives_whole_seconds_until_a_token(emulator_factory):
+    emulator = emulator_factory(None, rate_limit=0.5, burst=1, retry_after=True)
+    assert "Retry-After" not in get(emulator, "/api/v2/users").headers
+    refused = get(emulator, "/api/v2/users")
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "2"  # just under 2 s to go, rounded up
+
+
+def test_retry_after_is_at_least_one_second(emulator_factory):
+    emulator = emulator_factory(None, rate_limit=20, burst=1, retry_after=True)
+    get(emulator, "/api/v2/users")
+    refused = get(emulator, "/api/v2/users")
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "1"
+
+
+def test_retry_after_knob_covers_injected_429s(emulator_factory):
+    emulator = emulator_factory(None, retry_after=True)
+    emulator.faults.add("429", endpoint="users")
+    refused = get(emulator, "/api/v2/users")
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "1"
+
+
+def test_retry_after_can_be_switched_on_while_serving(emulator_factory):
+    emulator = emulator_factory(None, rate_limit=0.5, burst=1)
+    get(emulator, "/api/v2/users")
+    emulator.set_behaviour(retry_after=True)
+    assert get(emulator, "/api/v2/users").headers["Retry-After"] == "2"

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from tests.emulator import Tenant, TenantSpec
 from tests.emulator.log_ids import ingestion_time
+from tests.emulator.timestamps import iso_ms
 from tests.emulator_tests.api import get, log_ids, user_logs_path
 
 NOW = datetime(2026, 4, 1, 9, 30, 0, tzinfo=timezone.utc)
@@ -177,3 +178,29 @@ def test_retention_hides_old_events_everywhere(emulator_factory):
     assert sorted(searched) == sorted(served)
     streamed = log_ids(get(emulator, "/api/v2/logs", take=100))
     assert set(streamed) == tenant.expected_log_ids()
+
+
+def test_bulk_added_events_are_indexed_now_in_date_order_and_expected(emulator):
+    tenant = emulator.tenant
+    first, second = tenant.user_ids()[:2]
+    end = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1)
+    start = end - timedelta(days=1)
+    added = tenant.add_events_bulk({first: 30, second: 20, None: 5}, start=start, end=end)
+    assert len(added) == 55
+    assert added == [e["log_id"] for e in tenant.all_events()][-55:]
+    by_id = {e["log_id"]: e for e in tenant.all_events()}
+    dates = [by_id[log_id]["date"] for log_id in added]
+    assert dates == sorted(dates)
+    assert all(iso_ms(start) <= d <= iso_ms(end) for d in dates)
+    assert sum("user_id" not in by_id[log_id] for log_id in added) == 5
+    assert set(added) - tenant.expected_log_ids() == {
+        log_id for log_id in added if "user_id" not in by_id[log_id]
+    }
+
+
+def test_bulk_added_events_are_served(emulator):
+    user_id = emulator.tenant.user_ids()[0]
+    added = emulator.tenant.add_events_bulk({user_id: 10}, type="fp")
+    served = get(emulator, user_logs_path(user_id), per_page=100).json()
+    assert {e["log_id"] for e in served} >= set(added)
+    assert {e["type"] for e in served if e["log_id"] in added} == {"fp"}

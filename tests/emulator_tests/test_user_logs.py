@@ -131,6 +131,44 @@ def test_unknown_user_gets_an_empty_list(emulator):
     assert response.json() == []
 
 
+def test_deleted_user_gets_an_empty_list_by_default(emulator):
+    user_id = emulator.tenant.user_ids()[0]
+    emulator.tenant.delete_user(user_id)
+    response = get(emulator, user_logs_path(user_id))
+    assert (response.status_code, response.json()) == (200, [])
+
+
+INEXISTENT_USER = {
+    "statusCode": 404,
+    "error": "Not Found",
+    "message": "The user does not exist.",
+    "errorCode": "inexistent_user",
+}
+
+
+def test_deleted_user_logs_404_knob_answers_inexistent_user(emulator_factory):
+    emulator = emulator_factory(None, deleted_user_logs="404")
+    user_id = emulator.tenant.user_ids()[0]
+    assert get(emulator, user_logs_path(user_id)).status_code == 200
+    emulator.tenant.delete_user(user_id)
+    response = get(emulator, user_logs_path(user_id))
+    assert (response.status_code, response.json()) == (404, INEXISTENT_USER)
+
+
+def test_deleted_user_logs_404_knob_answers_unknown_users_alike(emulator_factory):
+    emulator = emulator_factory(None, deleted_user_logs="404")
+    response = get(emulator, user_logs_path("auth0|000000000000000000000000"))
+    assert (response.status_code, response.json()) == (404, INEXISTENT_USER)
+
+
+def test_deleted_user_keeps_its_events_in_the_tenant_log_under_either_knob(emulator_factory):
+    emulator = emulator_factory(None, deleted_user_logs="404")
+    user_id = emulator.tenant.user_ids()[0]
+    emulator.tenant.delete_user(user_id)
+    found = get(emulator, "/api/v2/logs", q=f'user_id:"{user_id}"', per_page=100)
+    assert len(found.json()) == 25
+
+
 @pytest.mark.parametrize(
     "user_id",
     [

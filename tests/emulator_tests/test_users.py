@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.emulator import TenantSpec
+from tests.emulator import Tenant, TenantSpec
 from tests.emulator_tests.api import get
 
 
@@ -29,10 +29,43 @@ def test_pages_in_created_at_order_reach_every_user(crowd):
     assert len(seen) == 40
 
 
-def test_include_totals_total_counts_every_match(crowd):
+def test_include_totals_total_counts_every_match_below_1000(crowd):
     body = get(crowd, "/api/v2/users", include_totals="true", per_page=5, page=2).json()
     assert (body["start"], body["limit"], body["length"], body["total"]) == (10, 5, 5, 40)
     assert len(body["users"]) == 5
+
+
+@pytest.fixture(scope="module")
+def multitude() -> Tenant:
+    """1,200 users: more than a listing reaches and than a real tenant will count."""
+    return Tenant.generate(TenantSpec(users=1200, events_per_user=0, seed=22))
+
+
+def test_include_totals_total_is_capped_at_1000(emulator_factory, multitude):
+    emulator = emulator_factory(multitude)
+    body = get(emulator, "/api/v2/users", include_totals="true", per_page=10).json()
+    assert (body["length"], body["total"]) == (10, 1000)
+
+
+def test_true_user_totals_knob_counts_every_match(emulator_factory, multitude):
+    emulator = emulator_factory(multitude, cap_user_totals=False)
+    body = get(emulator, "/api/v2/users", include_totals="true", per_page=10).json()
+    assert body["total"] == 1200
+
+
+def test_capped_total_counts_a_narrower_search_exactly(emulator_factory, multitude):
+    emulator = emulator_factory(multitude)
+    users = multitude.users()
+    q = f"created_at:[* TO {users[299]['created_at']}]"
+    body = get(emulator, "/api/v2/users", q=q, search_engine="v3", include_totals="true").json()
+    assert body["total"] == 300
+
+
+def test_paging_past_1000_users_is_refused_even_with_true_totals(emulator_factory, multitude):
+    emulator = emulator_factory(multitude, cap_user_totals=False)
+    response = get(emulator, "/api/v2/users", page=10, per_page=100)
+    assert response.status_code == 400
+    assert response.json()["errorCode"] == "invalid_paging"
 
 
 def test_sort_descending_reverses(crowd):

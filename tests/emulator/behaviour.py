@@ -1,0 +1,41 @@
+"""What Auth0 leaves undocumented, as knobs; each default is the documented or likeliest reading.
+
+See auth0-api.md section 8. A tap must cope with every setting; tests pick one per run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Literal, get_args
+
+RatelimitReset = Literal["next_token", "bucket_full"]
+DeletedUserLogs = Literal["empty", "404"]
+ExpiredCheckpoint = Literal["400", "oldest"]
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "ratelimit_reset": get_args(RatelimitReset),
+    "deleted_user_logs": get_args(DeletedUserLogs),
+    "expired_checkpoint": get_args(ExpiredCheckpoint),
+}
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    # /api/v2/users?include_totals=true reports total as at most 1,000 ("1,000 or more").
+    cap_user_totals: bool = True
+    # x-ratelimit-reset: the epoch second the next token is added (docs), or the one the
+    # bucket is full again (a node-auth0 maintainer's reading).
+    ratelimit_reset: RatelimitReset = "next_token"
+    # 429 answers carry Retry-After (whole seconds until a token); none is documented.
+    retry_after: bool = False
+    # /api/v2/users/{id}/logs of a deleted or unknown user: 200 [] or 404 inexistent_user.
+    deleted_user_logs: DeletedUserLogs = "empty"
+    # /api/v2/logs?from=<log_id past retention>: 400, or 200 from the oldest retained event.
+    expired_checkpoint: ExpiredCheckpoint = "400"
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            allowed = CHOICES.get(f.name, (True, False))
+            if value not in allowed:
+                raise ValueError(f"{f.name} must be one of {allowed}, got {value!r}")
