@@ -1,9 +1,12 @@
 """Finding the tenant's users when `user_ids` is not set: search, or a users-export job.
 
-`/api/v2/users` pages only to its 1,000th result. Past that, with a `user_query`, the search
-is split into `created_at` windows of fewer than 1,000 users each; without one, a single
-users-export job lists everyone in a handful of requests (measured on the emulator: 4 for 5,000
-users, against 62 for windowed search).
+Auth0 never lets a listing prove itself past 1,000: `/api/v2/users` pages only to its 1,000th
+result, and `total` is reported as at most 1,000 ("1,000 or more"). So a search whose `total`
+reaches the cap, or whose pages reach it, is split into `created_at` windows (whole seconds,
+each `[low TO high}`) until every window holds fewer than 1,000 users. Without a `user_query`,
+`auto` runs one users-export job instead (measured on the emulator: 4 requests for 5,000 users,
+against 62 for windowed search); where the tenant's plan refuses export jobs (the Free plan),
+it falls back to the windowed search.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ import json
 import logging
 import time
 import typing as t
+from dataclasses import dataclass
+from http import HTTPStatus
 
 import requests
 
 from tap_auth0_userlogs.errors import TapUserError
 from tap_auth0_userlogs.events import parse_date
-from tap_auth0_userlogs.log_search import lucene_time
-from tap_auth0_userlogs.management_api import TRANSIENT_EXCEPTIONS, payload
+from tap_auth0_userlogs.log_search import ceil_second, floor_second, lucene_time
+from tap_auth0_userlogs.management_api import TRANSIENT_EXCEPTIONS, ClientError, payload
 from tap_auth0_userlogs.paging import RESULT_CAP
 
 if t.TYPE_CHECKING:
@@ -35,7 +40,17 @@ EXPORT_MAX_POLL_SECONDS = 10.0
 
 logger = logging.getLogger("tap-auth0-userlogs.discovery")
 
+# A created_at range in whole seconds, `[low TO high}`; None: open on that side.
 Window = tuple[datetime.datetime | None, datetime.datetime | None]
+EVERYONE: Window = (None, None)
+
+
+@dataclass(frozen=True)
+class UserListing:
+    """The users found, each once, oldest first, and how they were found."""
+
+    user_ids: list[str]
+    found_by: str
 
 
 class UserDiscovery:
@@ -53,45 +68,65 @@ class UserDiscovery:
         self._base_url = base_url
         self._user_query = user_query
         self._method = method
+        self._windows = 0
 
-    def user_ids(self) -> list[str]:
-        """Every matching user id, each once, oldest user first."""
+    def discover(self) -> UserListing:
+        """Every matching user, proven complete (no listing is trusted at Auth0's cap)."""
         if self._method == "export":
-            found = self._export()
+            listing = self._export_or_search()
         else:
-            first = self._search_page((None, None), 0)
-            if first["total"] <= RESULT_CAP or self._method == "search" or self._user_query:
-                found = self._search((None, None), first)
+            first = self._search_page(EVERYONE, 0)
+            if self._method == "search" or self._user_query or first["total"] < RESULT_CAP:
+                listing = self._search_all(first)
             else:
-                found = self._export()
-        logger.info("Discovered %d users", len(found))
-        return list(dict.fromkeys(found))
+                listing = self._export_or_search()
+        logger.info("Discovered %d users %s", len(listing.user_ids), listing.found_by)
+        return listing
 
     # Search, in created_at windows under the cap.
 
+    def _search_all(self, first: dict[str, t.Any] | None = None) -> UserListing:
+        self._windows = 0
+        found = self._search(EVERYONE, first or self._search_page(EVERYONE, 0))
+        windows = "1 search" if self._windows == 1 else f"{self._windows} created_at windows"
+        return UserListing(list(dict.fromkeys(found)), f"by user search ({windows})")
+
     def _search(self, window: Window, first: dict[str, t.Any]) -> list[str]:
+        """The users of `window`, split further while it holds 1,000 or more."""
         total = first["total"]
-        if total > RESULT_CAP:
-            return [user for half in self._halves(window, first) for user in half]
-        found = [user["user_id"] for user in first["users"]]
-        pages = -(-total // USERS_PAGE_SIZE)
-        for page in range(1, pages):
+        users = first["users"]
+        if total >= RESULT_CAP:
+            return self._split(window, users)
+        found = [user["user_id"] for user in users]
+        page = 0
+        # A total under the cap is a count; a short page or reaching it ends the window.
+        while len(users) == USERS_PAGE_SIZE and len(found) < total:
+            page += 1
+            if page * USERS_PAGE_SIZE >= RESULT_CAP:  # more results than `total` promised
+                return self._split(window, first["users"])
             users = self._search_page(window, page)["users"]
             found.extend(user["user_id"] for user in users)
-            if len(users) < USERS_PAGE_SIZE:
-                break
+        self._windows += 1
         return found
 
-    def _halves(self, window: Window, first: dict[str, t.Any]) -> list[list[str]]:
+    def _split(self, window: Window, oldest_first: list[dict[str, t.Any]]) -> list[str]:
         low, high = window
-        start = low or parse_date(first["users"][0]["created_at"])
-        end = high or datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
-        middle = start + (end - start) / 2
-        if middle - start < datetime.timedelta(milliseconds=1):
-            msg = f"More than {RESULT_CAP} users were created at {lucene_time(start)}"
+        if not oldest_first:
+            msg = "Auth0's /api/v2/users reported 1,000 or more users but listed none"
             raise TapUserError(msg)
-        halves = ((low, middle), (middle, high))
-        return [self._search(half, self._search_page(half, 0)) for half in halves]
+        start = low or floor_second(parse_date(oldest_first[0]["created_at"]))
+        now = datetime.datetime.now(datetime.timezone.utc)
+        end = high or ceil_second(now) + datetime.timedelta(days=1)
+        middle = floor_second(start + (end - start) / 2)
+        if middle <= start:
+            msg = (
+                f"{RESULT_CAP} or more users were created within the second "
+                f"{lucene_time(start)}: user search cannot list them; set "
+                "'user_discovery' to 'export' (not on Auth0's Free plan) or list 'user_ids'"
+            )
+            raise TapUserError(msg)
+        halves: tuple[Window, Window] = ((low, middle), (middle, high))
+        return [user for half in halves for user in self._search(half, self._search_page(half, 0))]
 
     def _search_page(self, window: Window, page: int) -> dict[str, t.Any]:
         params: dict[str, t.Any] = {
@@ -109,7 +144,7 @@ class UserDiscovery:
             f"{self._base_url}/api/v2/users", params, endpoint="users", scopes=USER_SCOPES
         )
         body = payload(response)
-        if not isinstance(body, dict) or "users" not in body:
+        if not isinstance(body, dict) or not isinstance(body.get("users"), list):
             msg = "Auth0's /api/v2/users answered without a users list"
             raise TapUserError(msg)
         return body
@@ -123,7 +158,18 @@ class UserDiscovery:
             parts.append(f"created_at:[{lower} TO {upper}")
         return " AND ".join(parts)
 
-    # Users-export job.
+    # Users-export job, or search where the plan has no export jobs.
+
+    def _export_or_search(self) -> UserListing:
+        try:
+            user_ids = self._export()
+        except ClientError as error:
+            if error.response.status_code != HTTPStatus.FORBIDDEN:
+                raise
+            # Auth0's Free plan has no bulk export; its refusal names the plan.
+            logger.info("%s; listing users by search in created_at windows instead", error)
+            return self._search_all()
+        return UserListing(list(dict.fromkeys(user_ids)), "by a users-export job")
 
     def _export(self) -> list[str]:
         created = self._api.post_json(

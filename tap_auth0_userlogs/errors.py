@@ -28,6 +28,9 @@ class TransientAPIError(RetriableAPIError):
 
 
 REDACTED = "[redacted]"
+# A 403 for a feature the tenant's subscription lacks (export jobs on the Free plan) names the
+# plan; a missing scope does not.
+_PLAN = re.compile(r"(?i)\b(plan|subscription)\b")
 _BEARER = re.compile(r"(?i)\bbearer\s+[^\s\"',;]+")
 
 
@@ -87,3 +90,8 @@ def describe_request(response: requests.Response) -> str:
     path = (request.path_url if request is not None else "").split("?", 1)[0]
     method = request.method if request is not None else "GET"
     return f"{method} {path}"
+
+
+def names_a_plan(message: str) -> bool:
+    """Whether Auth0's refusal is about the tenant's plan rather than the token's scopes."""
+    return _PLAN.search(message) is not None

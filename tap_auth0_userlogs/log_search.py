@@ -3,7 +3,7 @@
 The search endpoint has the same cap, so a window whose 10th page comes back full is split:
 the part already read (down to the oldest event seen) is done, and reading continues in the
 window below it. Each 1,000 events cost 10 requests; nothing is fetched twice except events
-sharing the boundary timestamp, which the caller drops by log_id.
+in the boundary second (windows are whole seconds), which the caller drops by log_id.
 """
 
 from __future__ import annotations
@@ -30,18 +30,34 @@ def lucene_quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def floor_second(moment: datetime.datetime) -> datetime.datetime:
+    """`moment` in UTC without its fraction of a second."""
+    return moment.astimezone(datetime.timezone.utc).replace(microsecond=0)
+
+
+def ceil_second(moment: datetime.datetime) -> datetime.datetime:
+    """The first whole UTC second at or after `moment`."""
+    floor = floor_second(moment)
+    return floor if floor == moment else floor + datetime.timedelta(seconds=1)
+
+
 def lucene_time(moment: datetime.datetime) -> str:
-    """A UTC instant as Log Search accepts it, to the millisecond."""
-    utc = moment.astimezone(datetime.timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    """A whole UTC second in the form Auth0's query syntax documents (`YYYY-MM-DDThh:mm:ss`).
+
+    Milliseconds in `q` are not documented: callers round a window outward to whole seconds
+    (`floor_second` / `ceil_second`) and drop the events the wider window repeats.
+    """
+    return floor_second(moment).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def user_window_query(
     user_id: str, since: datetime.datetime | None, until: datetime.datetime
 ) -> str:
-    """Events of `user_id` dated from `since` (or ever) up to `until`, both inclusive."""
-    lower = lucene_time(since) if since else "*"
-    return f"user_id:{lucene_quote(user_id)} AND date:[{lower} TO {lucene_time(until)}]"
+    """Events of `user_id` dated from `since` (or ever) up to `until`, both inclusive, the
+    window widened to whole seconds."""
+    lower = lucene_time(floor_second(since)) if since else "*"
+    upper = lucene_time(ceil_second(until))
+    return f"user_id:{lucene_quote(user_id)} AND date:[{lower} TO {upper}]"
 
 
 def search_user_pages(
@@ -69,12 +85,13 @@ def search_user_pages(
                 yield events
             if len(events) < SEARCH_PAGE_SIZE:
                 return
-        # The 10th page was full: continue in the window below the oldest event read.
-        oldest = parse_date(events[-1]["date"])
-        if oldest >= upper:
+        # The 10th page was full: continue in the window below the oldest event read (its
+        # whole second is read again; the caller drops repeats by log_id).
+        oldest = ceil_second(parse_date(events[-1]["date"]))
+        if oldest >= ceil_second(upper):
             msg = (
-                f"More than {RESULT_CAP} events of user {user_id} share the date "
-                f"{lucene_time(oldest)}; Auth0's search cannot page past them"
+                f"More than {RESULT_CAP} events of user {user_id} fall within the second "
+                f"before {lucene_time(oldest)}; Auth0's search cannot page past them"
             )
             raise TapUserError(msg)
         upper = oldest

@@ -16,6 +16,7 @@ from tap_auth0_userlogs.errors import (
     TransientAPIError,
     auth0_message,
     describe_request,
+    names_a_plan,
 )
 from tap_auth0_userlogs.json_codec import loads
 
@@ -189,6 +190,11 @@ class ManagementAPI:
                 else "'access_token' (it is invalid or expired; Management API tokens expire)"
             )
             return f"Auth0 refused the token for {request} (401: {message}): check {setting}"
+        if status == HTTPStatus.FORBIDDEN and names_a_plan(message):
+            return (
+                f"Auth0 refused {request} (403: {message}): "
+                "the tenant's Auth0 plan does not include this"
+            )
         if status == HTTPStatus.FORBIDDEN:
             return f"Auth0 refused {request} (403: {message}): the token needs the scope {scopes}"
         if status == HTTPStatus.NOT_FOUND:

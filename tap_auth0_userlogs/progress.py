@@ -26,6 +26,8 @@ class SyncProgress:
         self.cap_fallbacks = 0
         self.gaps_warned = 0
         self.deleted_users = 0
+        # How discovery listed the users ("by a users-export job"); None: from `user_ids`.
+        self.users_found_by: str | None = None
 
     def count_request(self, endpoint: str) -> None:
         """One HTTP request sent to `endpoint` (a name such as `user_logs` or `token`)."""
@@ -62,11 +64,12 @@ class SyncProgress:
     def _figures(self, rate_limit_wait: float, rate_limited: int) -> str:
         elapsed = time.monotonic() - self._started
         by_endpoint = ", ".join(f"{k}={v}" for k, v in sorted(self.requests.items())) or "none"
+        listed = f"users listed {self.users_found_by}, " if self.users_found_by else ""
         return (
             f"{self.users_done}/{self.users_total} users, {self.events} events, "
             f"{sum(self.requests.values())} requests ({by_endpoint}), "
             f"{rate_limited} rate-limited (429), {rate_limit_wait:.1f}s waiting on the rate "
             f"limit, {self.cap_fallbacks} users read past the 1,000-event cap, "
             f"{self.gaps_warned} retention gaps warned, {self.deleted_users} deleted users "
-            f"skipped, {elapsed:.1f}s elapsed"
+            f"skipped, {listed}{elapsed:.1f}s elapsed"
         )

@@ -13,11 +13,12 @@ import queue
 import threading
 import typing as t
 from dataclasses import dataclass
+from http import HTTPStatus
 from urllib.parse import quote
 
 from tap_auth0_userlogs.errors import LOG_SCOPES, TapUserError
 from tap_auth0_userlogs.log_search import search_user_pages
-from tap_auth0_userlogs.management_api import payload
+from tap_auth0_userlogs.management_api import ClientError, payload
 from tap_auth0_userlogs.paging import NewestFirstPaginator
 
 if t.TYPE_CHECKING:
@@ -31,6 +32,14 @@ Page = list[dict[str, t.Any]]
 PAGES_BUFFERED_PER_USER = 20
 
 logger = logging.getLogger("tap-auth0-userlogs.reader")
+
+
+class UserLogNotFound(Exception):
+    """Auth0 answered 404 for a user's log: no events; the user may no longer exist."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(user_id)
+        self.user_id = user_id
 
 
 @dataclass(frozen=True)
@@ -58,9 +67,15 @@ class UserLogReader:
         paginator = NewestFirstPaginator(self._page_size, plan.cutoff)
         while not paginator.finished:
             params = {"page": paginator.current_value, "per_page": self._page_size}
-            response = self._api.get(
-                url, {**params, "sort": "date:-1"}, endpoint="user_logs", scopes=LOG_SCOPES
-            )
+            try:
+                response = self._api.get(
+                    url, {**params, "sort": "date:-1"}, endpoint="user_logs", scopes=LOG_SCOPES
+                )
+            except ClientError as error:
+                # Auth0 documents no 404 here; for a deleted user it may answer one.
+                if error.response.status_code == HTTPStatus.NOT_FOUND:
+                    raise UserLogNotFound(plan.user_id) from None
+                raise
             events = payload(response)
             if not isinstance(events, list):
                 msg = f"expected a JSON array of events for user {plan.user_id}"

@@ -86,8 +86,10 @@ CONFIG_SCHEMA = th.PropertiesList(
         allowed_values=["auto", "search", "export"],
         title="User discovery",
         description="How to list users when `user_ids` is not set: `search` pages "
-        "/api/v2/users (split by created_at past 1,000 users), `export` runs a users-export "
-        "job, `auto` searches up to 1,000 users or with a `user_query`, else exports.",
+        "/api/v2/users in created_at windows until each holds fewer than 1,000 users (Auth0 "
+        "reports at most 1,000), `export` runs a users-export job (refused on the Free plan: "
+        "then the tap searches), `auto` searches fewer than 1,000 users or a `user_query`, "
+        "else exports.",
     ),
     th.Property(
         "start_date",

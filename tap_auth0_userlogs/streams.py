@@ -18,7 +18,12 @@ from tap_auth0_userlogs.event_types import load_event_types
 from tap_auth0_userlogs.events import LOG_EVENT_SCHEMA, normalize_event, parse_date
 from tap_auth0_userlogs.management_api import ClientError
 from tap_auth0_userlogs.partition_state import IndexedStateManager
-from tap_auth0_userlogs.reader import PrefetchingReader, UserLogReader, UserPlan
+from tap_auth0_userlogs.reader import (
+    PrefetchingReader,
+    UserLogNotFound,
+    UserLogReader,
+    UserPlan,
+)
 from tap_auth0_userlogs.settings import (
     DEFAULT_LOOKBACK_MINUTES,
     DEFAULT_MAX_CONCURRENCY,
@@ -100,12 +105,14 @@ class UserLogsStream(Auth0Stream):
         """One partition per user: those configured, else every user the tenant has."""
         user_ids = self.config.get("user_ids")
         if user_ids is None:
-            user_ids = UserDiscovery(
+            listing = UserDiscovery(
                 self.connection.api,
                 self.url_base,
                 user_query=self.config.get("user_query"),
                 method=self.config.get("user_discovery") or "auto",
-            ).user_ids()
+            ).discover()
+            self.connection.progress.users_found_by = listing.found_by
+            user_ids = listing.user_ids
         return [{"user_id": user_id} for user_id in user_ids]
 
     def bookmark(self, context: Context | None) -> datetime.datetime | None:
@@ -124,6 +131,9 @@ class UserLogsStream(Auth0Stream):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """The user's events at or after the cutoff, each once, of the kept types."""
+        if not context:  # singer-sdk syncs one empty context when there are no partitions
+            self._report_no_users()
+            return
         # Every earlier user is finished: checkpoint now, so a crash loses at most this user.
         if self._tap.state_writer.checkpoint_due():
             self._write_state_message()
@@ -131,7 +141,7 @@ class UserLogsStream(Auth0Stream):
         progress.users_total = len(self.partitions)
         if not self._planned:
             self._plan_tenant_scan()
-        user_id = (context or {})["user_id"]
+        user_id = context["user_id"]
         scanned = self._scan is not None and user_id in self._scan.users
         # A scanned user gets every event the pass found for it, late-indexed ones included.
         cutoff = self._start_date if scanned else self.cutoff(context)
@@ -155,12 +165,22 @@ class UserLogsStream(Auth0Stream):
                         progress.count_events(1)
                         yield normalize_event(event)
                 self.connection.report_progress()
+        except UserLogNotFound:
+            log_not_found = True
         except BaseException:
             self._stop_prefetching()
             raise
+        else:
+            log_not_found = False
         self._advance_bookmark(context)
-        if bookmark and (oldest is None or oldest > bookmark) and cutoff and cutoff <= bookmark:
-            self._warn_about_missing_history(user_id, bookmark, oldest)
+        if log_not_found:
+            self._warn_about_missing_user(user_id)
+        elif bookmark and cutoff and cutoff <= bookmark:
+            self._warn_if_history_is_missing(user_id, bookmark, oldest)
+        self._user_done()
+
+    def _user_done(self) -> None:
+        progress = self.connection.progress
         progress.user_done()
         self.connection.report_progress()
         if progress.users_done == progress.users_total:
@@ -175,6 +195,12 @@ class UserLogsStream(Auth0Stream):
         date = latest_record.get(self.replication_key)
         if date and (self._newest_emitted is None or date > self._newest_emitted):
             self._newest_emitted = date
+
+    def _report_no_users(self) -> None:
+        query = self.config.get("user_query")
+        matching = f" matches the user_query {query!r}" if query else " exists in the tenant"
+        self.logger.info("No user%s: nothing to extract", matching)
+        self.logger.info(self.connection.summary())
 
     def _advance_bookmark(self, context: Context | None) -> None:
         # Once per user instead of once per event: the SDK's update is the costly part.
@@ -306,18 +332,13 @@ class UserLogsStream(Auth0Stream):
     def _catalog_deselects_fields(self) -> bool:
         return not all(self.mask.values())
 
-    def _warn_about_missing_history(
+    def _warn_if_history_is_missing(
         self, user_id: str, bookmark: datetime.datetime, oldest: datetime.datetime | None
     ) -> None:
         """Nothing at or before the bookmark came back: the user was deleted, or logs expired."""
-        progress = self.connection.progress
-        if self._user_exists(user_id) is False:
-            progress.deleted_users += 1
-            self.logger.warning(
-                "User %s no longer exists in the tenant (deleted): skipped, bookmark kept",
-                user_id,
-            )
+        if (oldest is not None and oldest <= bookmark) or self._user_deleted(user_id):
             return
+        progress = self.connection.progress
         progress.gaps_warned += 1
         until = oldest.isoformat() if oldest else "now"
         self.logger.warning(
@@ -328,6 +349,25 @@ class UserLogsStream(Auth0Stream):
             bookmark.isoformat(),
             until,
         )
+
+    def _warn_about_missing_user(self, user_id: str) -> None:
+        """Auth0 answered 404 for the user's log: no events, and the user may be gone."""
+        if not self._user_deleted(user_id):
+            self.logger.warning(
+                "Auth0 answered 404 for the log of user %s: no events read for it this run, "
+                "bookmark kept",
+                user_id,
+            )
+
+    def _user_deleted(self, user_id: str) -> bool:
+        """Whether Auth0 says the user no longer exists; warns and counts it if so."""
+        if self._user_exists(user_id) is not False:
+            return False
+        self.connection.progress.deleted_users += 1
+        self.logger.warning(
+            "User %s no longer exists in the tenant (deleted): skipped, bookmark kept", user_id
+        )
+        return True
 
     def _user_exists(self, user_id: str) -> bool | None:
         """Whether the user still exists; None when the token may not read users."""

@@ -29,6 +29,9 @@ if t.TYPE_CHECKING:
     from tap_auth0_userlogs.management_api import ManagementAPI
 
 SCAN_PAGE_SIZE = 100
+# A pass whose first event comes this long after its checkpoint may have lost a span to
+# retention; one request for the oldest retained event tells.
+RETENTION_SUSPECT_GAP = datetime.timedelta(hours=1)
 SCAN_SCOPES = "read:logs (needed by strategy 'tenant_scan')"
 
 logger = logging.getLogger("tap-auth0-userlogs.tenant_scan")
@@ -44,15 +47,19 @@ class ScanResult:
     users: set[str] = field(default_factory=set)
 
 
-def ingested_at(event: dict[str, t.Any]) -> datetime.datetime:
-    """When Auth0 ingested `event`: the time in its log_id, else its date."""
-    stamp = str(event.get("log_id", ""))[3:17]
+def log_id_time(log_id: str) -> datetime.datetime | None:
+    """The ingestion second a log_id carries (`900` + YYYYMMDDhhmmss + ...), if it has one."""
     try:
-        return datetime.datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(
+        return datetime.datetime.strptime(log_id[3:17], "%Y%m%d%H%M%S").replace(
             tzinfo=datetime.timezone.utc
         )
     except ValueError:
-        return parse_date(event["date"])
+        return None
+
+
+def ingested_at(event: dict[str, t.Any]) -> datetime.datetime:
+    """When Auth0 ingested `event`: the time in its log_id, else its date."""
+    return log_id_time(str(event.get("log_id", ""))) or parse_date(event["date"])
 
 
 class TenantScanner:
@@ -91,15 +98,43 @@ class TenantScanner:
                 raise
             result.requests += 1
             events = payload(response)
+            if result.requests == 1 and events:
+                self._warn_if_retention_passed(checkpoint, events[0])
             for event in events:
                 user_id = event.get("user_id")
                 if user_id in users:
                     result.events_by_user.setdefault(user_id, []).append(event)
                 if ingested_at(event) <= settled_before:
                     result.checkpoint = event["log_id"]
-            if len(events) < SCAN_PAGE_SIZE:
+            # A short page only means "no more yet" mid-stream; the log ends at an empty one.
+            if not events:
                 return result
             url, params = self._next(response, events[-1]["log_id"])
+
+    def _warn_if_retention_passed(self, checkpoint: str, first: dict[str, t.Any]) -> None:
+        """Warn when the oldest event Auth0 still keeps is newer than the checkpoint.
+
+        Given a checkpoint older than its retention, Auth0 may answer 400 (handled by the
+        caller) or serve from the oldest retained event: the events between have expired.
+        """
+        checkpoint_at = log_id_time(checkpoint)
+        if checkpoint_at is None or ingested_at(first) - checkpoint_at < RETENTION_SUSPECT_GAP:
+            return
+        response = self._api.get(
+            f"{self._base_url}/api/v2/logs",
+            {"sort": "date:1", "per_page": 1, "page": 0},
+            endpoint="logs_search",
+            scopes=SCAN_SCOPES,
+        )
+        oldest = payload(response)
+        # Had nothing expired, the checkpoint's own event (or an older one) would still be here.
+        if oldest and parse_date(oldest[0]["date"]) - checkpoint_at > datetime.timedelta(seconds=1):
+            logger.warning(
+                "The tenant's log now begins at %s, after the checkpoint %s: Auth0's log "
+                "retention has passed; events of that span are missing for every user",
+                oldest[0]["date"],
+                checkpoint_at.isoformat(),
+            )
 
     def newest_settled_log_id(self) -> str | None:
         """A starting checkpoint for the next pass: the newest event older than the look-back."""

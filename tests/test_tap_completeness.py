@@ -7,24 +7,11 @@ import logging
 
 import pytest
 
-from tap_auth0_userlogs.connection import Auth0Connection
-from tap_auth0_userlogs.discovery import UserDiscovery
 from tap_auth0_userlogs.errors import TapUserError
 from tests.emulator import TenantSpec
 from tests.tap_support import bookmarks, run_sync, tap_config
 
 UTC = datetime.timezone.utc
-
-
-def discovered(emulator, **settings) -> list[str]:
-    config = tap_config(emulator, user_ids=None, **settings)
-    connection = Auth0Connection(config, logging.getLogger("test"))
-    return UserDiscovery(
-        connection.api,
-        connection.base_url,
-        user_query=settings.get("user_query"),
-        method=settings.get("user_discovery", "auto"),
-    ).user_ids()
 
 
 def warnings_in(caplog) -> list[str]:
@@ -72,68 +59,6 @@ def test_search_past_the_cap_needs_read_logs(emulator_factory):
 
     with pytest.raises(TapUserError, match="read:logs"):
         run_sync(tap_config(emulator, access_token=token))
-
-
-# Discovery.
-
-
-def test_absent_user_ids_means_every_user_of_the_tenant(emulator_factory):
-    emulator = emulator_factory(TenantSpec(users=30, events_per_user=(0, 4), seed=12))
-
-    result = run_sync(tap_config(emulator, user_ids=None))
-
-    assert set(bookmarks(result.final_state)) == set(emulator.tenant.user_ids())
-    assert set(result.log_ids()) == emulator.tenant.expected_log_ids()
-    assert emulator.counters.requests(endpoint="users") == 1
-
-
-def test_user_query_narrows_the_users(emulator_factory):
-    emulator = emulator_factory(TenantSpec(users=60, events_per_user=2, seed=13))
-    admins = {u["user_id"] for u in emulator.tenant.users() if u["app_metadata"]["role"] == "admin"}
-    assert admins
-
-    result = run_sync(tap_config(emulator, user_ids=None, user_query='app_metadata.role:"admin"'))
-
-    assert set(bookmarks(result.final_state)) == admins
-    assert {r["user_id"] for r in result.records()} <= admins
-
-
-@pytest.mark.parametrize(("method", "max_requests"), [("search", 65), ("export", 5)])
-def test_5000_users_are_discovered_each_exactly_once(emulator_factory, method, max_requests):
-    emulator = emulator_factory(TenantSpec(users=5000, events_per_user=0, seed=14))
-
-    found = discovered(emulator, user_discovery=method)
-
-    assert len(found) == 5000
-    assert set(found) == set(emulator.tenant.user_ids())
-    assert emulator.counters.requests(status=400) == 0
-    assert emulator.counters.requests() <= max_requests
-
-
-def test_auto_discovery_exports_a_large_tenant_and_searches_a_query(emulator_factory):
-    emulator = emulator_factory(TenantSpec(users=1500, events_per_user=0, seed=15))
-
-    assert len(discovered(emulator)) == 1500
-    assert emulator.counters.requests(endpoint="jobs") >= 2
-    emulator.reset_counters()
-    assert discovered(emulator, user_query="logins_count:[0 TO *]")
-    assert emulator.counters.requests(endpoint="jobs") == 0
-
-
-def test_users_appearing_and_vanishing_between_runs(emulator_factory):
-    emulator = emulator_factory(TenantSpec(users=5, events_per_user=3, seed=16))
-    first = run_sync(tap_config(emulator, user_ids=None))
-    gone = emulator.tenant.user_ids()[0]
-    emulator.tenant.delete_user(gone)
-    newcomer = emulator.tenant.add_user()["user_id"]
-    emulator.tenant.add_event(newcomer)
-
-    second = run_sync(tap_config(emulator, user_ids=None), state=first.final_state)
-
-    marks = bookmarks(second.final_state)
-    assert marks[gone] == bookmarks(first.final_state)[gone]  # kept, untouched
-    assert marks[newcomer]
-    assert newcomer in {r["user_id"] for r in second.records()}
 
 
 # Late events, retention, deletions.
