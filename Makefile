@@ -24,13 +24,14 @@ define make_venv
 		|| { scripts/apt-install.sh python3-venv && $(PYTHON) -m venv --clear $(1); }
 endef
 
-.PHONY: help test demo install postgresql lint clean bench
+.PHONY: help test demo install postgresql lint clean bench dist
 
 help:
 	@echo "make demo   run the pipeline against a local sample tenant (or a real one) into DuckDB"
 	@echo "make test   install what the tests need (PostgreSQL too) and run the whole suite"
 	@echo "make lint   ruff check and format check"
-	@echo "make clean  remove the venvs, .meltano/ and output/"
+	@echo "make dist   build the wheel and sdist into dist/ and check them with twine"
+	@echo "make clean  remove the venvs, .meltano/, output/ and dist/"
 
 test: install postgresql
 	$(VENV)/bin/python -m pytest tests
@@ -64,5 +65,12 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The release: what `pip install tap-auth0-userlogs` and Meltano Hub users get, built in an
+# isolated environment from pyproject.toml (hatchling), its metadata checked as PyPI would.
+dist: $(DEV_STAMP)
+	rm -rf dist
+	$(VENV)/bin/python -m build --outdir dist .
+	$(VENV)/bin/twine check --strict dist/*
+
 clean:
-	rm -rf $(VENV) $(MELTANO_VENV) .meltano output
+	rm -rf $(VENV) $(MELTANO_VENV) .meltano output dist

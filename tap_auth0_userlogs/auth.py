@@ -11,7 +11,13 @@ import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator, OAuthAuthenticator
 
 from tap_auth0_userlogs.errors import TapUserError, TransientAPIError, auth0_message
-from tap_auth0_userlogs.management_api import certificate_error_line, is_certificate_error
+from tap_auth0_userlogs.management_api import (
+    certificate_error_line,
+    fails_at_once,
+    failure_reason,
+    unreachable_line,
+    unreachable_reason,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -96,7 +102,7 @@ class ClientCredentialsAuthenticator(OAuthAuthenticator):
             factor=0.5,
             max_value=10,
             jitter=backoff.full_jitter,
-            giveup=is_certificate_error,
+            giveup=fails_at_once,
             logger=None,
         )(self._fetch_token)
         try:
@@ -104,9 +110,12 @@ class ClientCredentialsAuthenticator(OAuthAuthenticator):
         except requests.exceptions.SSLError as exc:
             raise TapUserError(certificate_error_line(self.auth_endpoint, exc)) from None
         except (TransientAPIError, requests.RequestException) as exc:
+            reason = unreachable_reason(exc)
+            if reason:
+                raise TapUserError(unreachable_line(self.auth_endpoint, reason)) from None
             msg = (
                 f"Could not get a Management API token from {self.auth_endpoint} after "
-                f"{TOKEN_REQUEST_TRIES} tries: {exc}"
+                f"{TOKEN_REQUEST_TRIES} tries: {failure_reason(exc)}"
             )
             raise TapUserError(msg) from None
         token = body.get("access_token") if isinstance(body, dict) else None

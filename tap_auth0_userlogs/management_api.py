@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
+import ipaddress
 import logging
+import re
+import socket
 import typing as t
 from http import HTTPStatus
 from urllib.parse import urlsplit
@@ -91,7 +95,7 @@ class ManagementAPI:
             factor=TRANSIENT_BACKOFF_FACTOR,
             max_value=30,
             jitter=backoff.full_jitter,
-            giveup=is_certificate_error,
+            giveup=fails_at_once,
             on_backoff=_log_retry,
             logger=None,
         )(self._send_once)
@@ -115,9 +119,12 @@ class ManagementAPI:
             )
             raise TapUserError(msg) from None
         except TRANSIENT_EXCEPTIONS as exc:
+            reason = unreachable_reason(exc)
+            if reason:
+                raise TapUserError(unreachable_line(prepared.url or "", reason)) from None
             msg = (
                 f"Auth0 did not answer {prepared.method} {_path(prepared)} usably after "
-                f"{TRANSIENT_TRIES} tries: {one_line(exc)}"
+                f"{TRANSIENT_TRIES} tries: {failure_reason(exc)}"
             )
             raise TapUserError(msg) from None
 
@@ -227,13 +234,112 @@ def certificate_error_line(url: str, exc: BaseException) -> str:
     )
 
 
+def fails_at_once(exc: BaseException) -> bool:
+    """A failure the next try would meet too, so retrying only delays the one-line error."""
+    return is_certificate_error(exc) or unreachable_reason(exc) is not None
+
+
+def unreachable_reason(exc: BaseException) -> str | None:
+    """Why the host cannot be reached at all, or None for a failure worth retrying.
+
+    A name that does not resolve, or a remote host that refuses connections, is a mistyped
+    `domain` or `api_url`. A refusal on loopback is a local server (re)starting, and a
+    temporary DNS failure (EAI_AGAIN) a resolver hiccup: both are retried.
+    """
+    if not isinstance(exc, requests.exceptions.ConnectionError) or isinstance(
+        exc, requests.exceptions.ProxyError | requests.exceptions.SSLError
+    ):
+        return None
+    request = getattr(exc, "request", None)
+    host = urlsplit(getattr(request, "url", None) or "").hostname or ""
+    for cause in _causes(exc):
+        if isinstance(cause, socket.gaierror) and cause.errno != socket.EAI_AGAIN:
+            return f"the name {host} does not resolve ({cause.strerror or 'DNS lookup failed'})"
+        if isinstance(cause, ConnectionRefusedError) and host and not _is_loopback(host):
+            return f"{host} refused the connection"
+    return None
+
+
+def unreachable_line(url: str, reason: str) -> str:
+    """One line for a host that cannot be reached, naming the settings that chose it."""
+    parts = urlsplit(url)
+    return (
+        f"Cannot reach Auth0 at {parts.scheme}://{parts.netloc}: {reason}; "
+        "check the setting 'domain' (or 'api_url', which replaces it when set)"
+    )
+
+
+def failure_reason(exc: BaseException | None) -> str:
+    """Why one try failed, in a few words: never a URL's query string."""
+    if exc is None:
+        return "unknown error"
+    if isinstance(exc, TransientAPIError) and exc.response is not None:
+        # "503 from GET /api/v2/...: <Auth0's message>": the request is named already.
+        text = str(exc).replace(f" from {describe_request(exc.response)}", "", 1)
+    elif isinstance(exc, requests.exceptions.ReadTimeout):
+        text = "no answer within 'request_timeout'"
+    elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        text = "the answer was cut off"
+    elif isinstance(exc, requests.exceptions.ContentDecodingError):
+        text = "the answer could not be decoded"
+    else:
+        text = unreachable_reason(exc) or _connection_failure(exc)
+    return _QUERY_STRING.sub("", " ".join(text.split()))[:160]
+
+
+def _connection_failure(exc: BaseException) -> str:
+    for cause in _causes(exc):
+        for kind, words in _CONNECTION_FAILURES:
+            if isinstance(cause, kind):
+                return words
+    return one_line(exc)
+
+
+# Most specific first: a ConnectionResetError is also a ConnectionError.
+_CONNECTION_FAILURES: tuple[tuple[type[BaseException], str], ...] = (
+    (socket.gaierror, "DNS lookup failed"),
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "connection reset"),
+    (http.client.RemoteDisconnected, "connection closed without an answer"),
+    (requests.exceptions.ConnectTimeout, "connecting timed out"),
+    (TimeoutError, "timed out"),
+)
+_QUERY_STRING = re.compile(r"\?[^\s'\")]*")
+
+
+def _causes(exc: BaseException) -> t.Iterator[BaseException]:
+    """`exc` and what it wraps: requests wraps urllib3's errors, which wrap the socket's."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        cause = pending.pop(0)
+        if cause is None or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        yield cause
+        pending += [cause.__cause__, cause.__context__, getattr(cause, "reason", None)]
+        pending += [arg for arg in cause.args if isinstance(arg, BaseException)]
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _log_retry(details: t.Any) -> None:
+    prepared = details["args"][0]
     logger.warning(
-        "Retrying in %.1fs (try %d of %d): %s",
+        "Retrying %s %s in %.1fs (try %d of %d failed): %s",
+        prepared.method,
+        _path(prepared),
         details["wait"],
         details["tries"],
         TRANSIENT_TRIES,
-        one_line(details.get("exception")),
+        failure_reason(details.get("exception")),
     )
 
 

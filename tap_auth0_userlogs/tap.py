@@ -15,9 +15,11 @@ from singer_sdk import Tap
 from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers._classproperty import classproperty
+from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_auth0_userlogs.checkpoints import CheckpointWriter
 from tap_auth0_userlogs.connection import Auth0Connection
+from tap_auth0_userlogs.connection_test import run_connection_test
 from tap_auth0_userlogs.errors import TapUserError
 from tap_auth0_userlogs.events import parse_date
 from tap_auth0_userlogs.messages import FastSingerWriter
@@ -104,6 +106,14 @@ class TapAuth0UserLogs(Tap):
             stream.logger.addFilter(_SECOND_ERROR_LINE)
         return streams
 
+    def load_streams(self) -> list[Stream]:
+        """`user_logs` first, so that no record goes out before Auth0 has accepted a request.
+
+        `meltano config test` runs a sync and calls it a success at the first record:
+        `log_event_types` (which needs no request) first would pass it with any token.
+        """
+        return sorted(super().load_streams(), key=lambda s: s.name != UserLogsStream.name)
+
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         """On SIGTERM or SIGINT: stop once no write is in progress (see `when_not_writing`)."""
         self.message_writer.when_not_writing(lambda: self._stop(signum))  # type: ignore[attr-defined]
@@ -150,6 +160,40 @@ class TapAuth0UserLogs(Tap):
                 cls.logger.error("%s", exc)
                 ctx.exit(1)
         return super().cb_config(ctx, param, value)
+
+    @classmethod
+    def cb_test(  # type: ignore[override]
+        cls, ctx: click.Context, param: click.Option, value: str
+    ) -> None:
+        """`--test`: one cheap request per capability the settings need, one line each.
+
+        singer-sdk's own test syncs a record of each stream, which proves nothing here
+        (`log_event_types` needs no request) and may start a users-export job. Exit code 0
+        when every needed capability is there, 1 otherwise. `--test=schema` is singer-sdk's.
+        """
+        if value != CliTestOptionValue.All.value:
+            super().cb_test(ctx, param, value)
+            return
+        config = ctx.params.get("config")
+        try:
+            tap = cls(
+                config=config.config if config else {},
+                parse_env_config=bool(config and config.parse_env),
+                validate_config=True,
+                setup_mapper=False,
+            )
+            passed = run_connection_test(tap.config, tap.connection, cls.logger)
+        except ConfigValidationError as exc:
+            for error in exc.errors or [str(exc)]:
+                cls.logger.error("%s", error)
+            passed = False
+        except TapUserError as exc:
+            cls.logger.error("%s", exc)
+            passed = False
+        except Exception as exc:  # --test answers in lines, never with a traceback
+            cls.logger.error("Connection test could not finish: %s: %s", type(exc).__name__, exc)
+            passed = False
+        ctx.exit(0 if passed else 1)
 
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
