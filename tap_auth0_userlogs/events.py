@@ -31,9 +31,22 @@ SECURITY_CONTEXT = th.ObjectType(
 )
 
 EXTRA_FIELDS = "extra_fields"
+TENANT_DOMAIN = "tenant_domain"
 
 LOG_EVENT_SCHEMA = th.PropertiesList(
-    th.Property("log_id", th.StringType, required=True, description="Unique id of the event"),
+    th.Property(
+        TENANT_DOMAIN,
+        th.StringType,
+        required=True,
+        description="The tenant the event came from: the extractor's `domain` setting, "
+        "normalized (e.g. acme.us.auth0.com); part of the key with log_id",
+    ),
+    th.Property(
+        "log_id",
+        th.StringType,
+        required=True,
+        description="Id of the event, unique within its tenant",
+    ),
     th.Property("date", th.DateTimeType, description="When the event happened (UTC)"),
     th.Property("type", th.StringType, description="Event type code; see log_event_types"),
     th.Property("description", th.StringType),
@@ -98,14 +111,16 @@ def normalize_scope(scope: t.Any) -> list[str] | None:
     return [str(scope)]
 
 
-def normalize_event(event: dict[str, t.Any]) -> dict[str, t.Any]:
-    """The record to emit: scope as a list, unknown top-level fields kept in `extra_fields`.
+def normalize_event(event: dict[str, t.Any], tenant_domain: str) -> dict[str, t.Any]:
+    """The record to emit: its tenant, scope as a list, unknown fields kept in `extra_fields`.
 
     Works in place on the decoded event, which nothing else holds on to.
     """
     unknown = event.keys() - KNOWN_FIELDS
     if unknown:
         event[EXTRA_FIELDS] = {key: event.pop(key) for key in unknown}
+    # Set last: it names where the tap read the event, whatever Auth0 put in the event.
+    event[TENANT_DOMAIN] = tenant_domain
     scope = event.get("scope")
     if scope is not None and not (
         isinstance(scope, list) and all(isinstance(s, str) for s in scope)

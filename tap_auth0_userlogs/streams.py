@@ -28,6 +28,7 @@ from tap_auth0_userlogs.settings import (
     DEFAULT_LOOKBACK_MINUTES,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_PAGE_SIZE,
+    normalize_domain,
 )
 from tap_auth0_userlogs.tenant_scan import ScanResult, TenantScanner
 
@@ -58,7 +59,8 @@ class UserLogsStream(Auth0Stream):
 
     name = "user_logs"
     path = "/api/v2/users/{user_id}/logs"
-    primary_keys = ("log_id",)
+    # log_id is unique only within a tenant; the tenant keeps tenants' rows apart in one table.
+    primary_keys = ("tenant_domain", "log_id")
     replication_key = "date"
     state_partitioning_keys = ("user_id",)
     # Pages come newest first, so the bookmark is only final once a user is done.
@@ -163,7 +165,7 @@ class UserLogsStream(Auth0Stream):
                     seen.add(event["log_id"])
                     if self._kept_types is None or event.get("type") in self._kept_types:
                         progress.count_events(1)
-                        yield normalize_event(event)
+                        yield normalize_event(event, self._tenant_domain)
                 self.connection.report_progress()
         except UserLogNotFound:
             log_not_found = True
@@ -233,6 +235,11 @@ class UserLogsStream(Auth0Stream):
         return datetime.timedelta(
             minutes=self.config.get("lookback_minutes", DEFAULT_LOOKBACK_MINUTES)
         )
+
+    @cached_property
+    def _tenant_domain(self) -> str:
+        # The configured domain, not api_url: a proxy or emulator URL does not name the tenant.
+        return normalize_domain(self.config["domain"])
 
     def _plan_tenant_scan(self) -> None:
         """Before the first user: serve covered users from one pass over the tenant's log."""

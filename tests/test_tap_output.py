@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from tap_auth0_userlogs.event_types import CATEGORIES, category_of, load_event_types
+from tap_auth0_userlogs.events import normalize_event
 from tests.emulator import TenantSpec
 from tests.tap_support import run_sync, tap_config
 
@@ -63,9 +64,15 @@ def test_discover_describes_both_streams(tmp_path):
     streams = {s["tap_stream_id"]: s for s in catalog["streams"]}
     assert set(streams) == {"user_logs", "log_event_types"}
     user_logs = streams["user_logs"]
-    assert user_logs["key_properties"] == ["log_id"]
+    # log_id is unique only within a tenant; the tenant's domain keeps tenants apart.
+    assert user_logs["key_properties"] == ["tenant_domain", "log_id"]
     assert user_logs["replication_key"] == "date"
+    assert {"tenant_domain", "log_id"} <= set(user_logs["schema"]["required"])
     properties = user_logs["schema"]["properties"]
+    assert properties["tenant_domain"]["type"] == ["string"]
+    assert "domain" in properties["tenant_domain"]["description"]
+    assert streams["log_event_types"]["key_properties"] == ["code"]
+    assert "tenant_domain" not in streams["log_event_types"]["schema"]["properties"]
     assert properties["date"]["format"] == "date-time"
     assert "number" in properties["location_info"]["properties"]["latitude"]["type"]
     assert "object" in properties["details"]["type"]
@@ -86,6 +93,26 @@ def test_event_types_stream_ships_every_reference_code(emulator):
     assert by_code["seccft"]["category"] == "token_exchange"
     assert by_code["mgmt_api_read"]["category"] == "management_api"
     assert by_code["api_limit"]["category"] == "rate_limit"
+
+
+def test_every_event_names_its_tenant_by_the_configured_domain(emulator):
+    # The domain as configured, prefix and case included; api_url points elsewhere.
+    config = tap_config(emulator, domain=f"https://{emulator.domain.upper()}/")
+
+    result = run_sync(config)
+
+    records = result.records()
+    assert records
+    assert {r["tenant_domain"] for r in records} == {emulator.domain}
+    assert all("tenant_domain" not in r for r in result.records("log_event_types"))
+
+
+def test_a_field_named_tenant_domain_from_auth0_cannot_change_the_tenant():
+    event = {"log_id": "900", "date": "2026-11-01T00:00:00.000Z", "tenant_domain": "other"}
+
+    record = normalize_event(event, "acme.us.auth0.com")
+
+    assert record["tenant_domain"] == "acme.us.auth0.com"
 
 
 def test_unknown_type_code_is_categorised_other():

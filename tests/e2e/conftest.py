@@ -13,11 +13,20 @@ import pytest
 
 from tests.e2e.meltano_cli import Meltano, find_meltano
 from tests.e2e.postgres import PostgresUnavailable, ThrowawayCluster
+from tests.e2e.tenants import FIGURES
 
 # The first test to ask for Meltano waits for `meltano install`, which on a fresh machine
 # downloads every plugin; the per-command timeouts of tests.e2e.meltano_cli still apply.
 E2E_TIMEOUT_SECONDS = 900
 INSTALL_TIMEOUT_SECONDS = 600
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The many-tenants runs' pace against each tenant's rate limit, for the README."""
+    if FIGURES:
+        terminalreporter.section("many tenants figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

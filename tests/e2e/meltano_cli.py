@@ -2,7 +2,8 @@
 
 Meltano runs as a subprocess in the repository root, so `meltano install` puts the plugins in
 the repository's .meltano/ once per test session. Each pipeline gets its own SQLite system
-database (where Meltano keeps state) and all settings come from environment variables.
+database (where Meltano keeps state) and all settings come from environment variables. A test
+may run another project (a meltano.yml in a temporary folder) on the same installed plugins.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class Meltano:
 
     executable: Path
     env: dict[str, str] = field(default_factory=base_environment)
+    project: Path = REPO_ROOT
 
     def __call__(self, *args: str, timeout: float = 240) -> str:
         """Run `meltano ARGS` in the repository root; its stdout, or MeltanoFailed."""
@@ -74,7 +76,7 @@ class Meltano:
         # Its own process group, so a hung tap or target is killed along with Meltano.
         process = subprocess.Popen(
             [str(self.executable), *args],
-            cwd=REPO_ROOT,
+            cwd=self.project,
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -103,16 +105,23 @@ class Meltano:
         env["MELTANO_DATABASE_URI"] = f"sqlite:///{system_db}"
         for name, value in settings.items():
             env[name] = value if isinstance(value, str) else json.dumps(value)
-        return Meltano(self.executable, env)
+        return Meltano(self.executable, env, self.project)
 
-    def run(self, loader: str) -> str:
-        """`meltano run tap-auth0-userlogs LOADER`; Meltano's and the plugins' log."""
-        done = self._exec(("run", EXTRACTOR, loader), timeout=RUN_TIMEOUT_SECONDS)
+    def in_project(self, project: Path) -> Meltano:
+        """This command line on the meltano.yml in `project`, with this repository's plugins."""
+        env = dict(self.env)
+        # Meltano's folder of installed plugins, so the other project needs no install.
+        env["MELTANO_SYS_DIR_ROOT"] = str(REPO_ROOT / ".meltano")
+        return Meltano(self.executable, env, project)
+
+    def run(self, loader: str, extractor: str = EXTRACTOR, *more_blocks: str) -> str:
+        """`meltano run EXTRACTOR LOADER [MORE_BLOCKS]`; Meltano's and the plugins' log."""
+        done = self._exec(("run", extractor, loader, *more_blocks), timeout=RUN_TIMEOUT_SECONDS)
         return done.stderr + done.stdout
 
-    def state(self, loader: str) -> dict[str, Any]:
-        """The Singer state Meltano stored for the pipeline into `loader`."""
-        out = self("state", "get", f"{ENVIRONMENT}:{EXTRACTOR}-to-{loader}")
+    def state(self, loader: str, extractor: str = EXTRACTOR) -> dict[str, Any]:
+        """The Singer state Meltano stored for the pipeline from `extractor` into `loader`."""
+        out = self("state", "get", f"{ENVIRONMENT}:{extractor}-to-{loader}")
         return json.loads(out[out.index("{") :])
 
 

@@ -166,6 +166,13 @@ def test_first_run_row_count_equals_the_emulators_event_count(first_run: FirstRu
     )
 
 
+def test_user_logs_are_keyed_on_tenant_and_log_id(first_run: FirstRun) -> None:
+    warehouse = first_run.pipeline.warehouse
+    assert warehouse.primary_key("user_logs") == ["tenant_domain", "log_id"]
+    assert warehouse.column_kinds("user_logs")["tenant_domain"] == "text"
+    assert set(warehouse.log_ids_by_tenant()) == {first_run.pipeline.emulator.domain}
+
+
 def test_every_event_type_code_lands(first_run: FirstRun) -> None:
     warehouse = first_run.pipeline.warehouse
     assert warehouse.row_count("log_event_types") == len(load_event_types())

@@ -60,6 +60,10 @@ class Warehouse(Protocol):
 
     def log_ids(self) -> set[str]: ...
 
+    def log_ids_by_tenant(self) -> dict[str, set[str]]: ...
+
+    def primary_key(self, table: str) -> list[str]: ...
+
     def column_kinds(self, table: str) -> dict[str, str]: ...
 
     def dates(self) -> dict[str, datetime.datetime]: ...
@@ -71,6 +75,14 @@ class Warehouse(Protocol):
     def log_ids_written_since_marked(self) -> set[str]: ...
 
     def type_and_extra_fields(self, log_id: str) -> tuple[str, dict[str, Any]]: ...
+
+
+def _by_tenant(rows: list[tuple[Any, ...]]) -> dict[str, set[str]]:
+    """tenant_domain -> its log_ids, from (tenant_domain, log_id) rows."""
+    tenants: dict[str, set[str]] = {}
+    for tenant, log_id in rows:
+        tenants.setdefault(tenant, set()).add(log_id)
+    return tenants
 
 
 def _utc(moment: datetime.datetime) -> datetime.datetime:
@@ -94,6 +106,18 @@ class DuckDBWarehouse:
 
     def log_ids(self) -> set[str]:
         return {r[0] for r in self._query(f"SELECT log_id FROM {SCHEMA}.user_logs")}
+
+    def log_ids_by_tenant(self) -> dict[str, set[str]]:
+        return _by_tenant(self._query(f"SELECT tenant_domain, log_id FROM {SCHEMA}.user_logs"))
+
+    def primary_key(self, table: str) -> list[str]:
+        rows = self._query(
+            "SELECT constraint_column_names FROM duckdb_constraints() "
+            "WHERE schema_name = ? AND table_name = ? AND constraint_type = 'PRIMARY KEY'",
+            SCHEMA,
+            table,
+        )
+        return list(rows[0][0]) if rows else []
 
     def column_kinds(self, table: str) -> dict[str, str]:
         rows = self._query(
@@ -149,6 +173,19 @@ class PostgresWarehouse:
 
     def log_ids(self) -> set[str]:
         return {r[0] for r in self._query(f"SELECT log_id FROM {SCHEMA}.user_logs")}
+
+    def log_ids_by_tenant(self) -> dict[str, set[str]]:
+        return _by_tenant(self._query(f"SELECT tenant_domain, log_id FROM {SCHEMA}.user_logs"))
+
+    def primary_key(self, table: str) -> list[str]:
+        rows = self._query(
+            "SELECT a.attname FROM pg_index AS i "
+            "JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            "WHERE i.indrelid = %s::regclass AND i.indisprimary "
+            "ORDER BY array_position(i.indkey::int2[], a.attnum)",
+            f"{SCHEMA}.{table}",
+        )
+        return [name for (name,) in rows]
 
     def column_kinds(self, table: str) -> dict[str, str]:
         rows = self._query(
