@@ -263,6 +263,20 @@ def test_meltano_config_test_fails_on_a_wrong_token_with_the_taps_line(hub_extra
     assert "Traceback" not in output
 
 
+def test_meltano_config_test_names_a_missing_scope(hub_extractor) -> None:
+    meltano, project = hub_extractor
+    with Emulator(TENANT) as emulator:
+        token = emulator.issue_token(scopes=["read:users"])
+        settings = emulator_settings(emulator, TAP_AUTH0_USERLOGS_ACCESS_TOKEN=token)
+        with pytest.raises(MeltanoFailed) as failure:
+            in_project(with_settings(meltano, settings), project, "config", "test", EXTRACTOR)
+
+    output = str(failure.value)
+    assert "Plugin configuration is invalid" in output
+    assert "needs the scope read:logs or read:logs_users" in output
+    assert "Traceback" not in output
+
+
 def test_meltano_config_test_fails_at_once_on_an_unresolvable_domain(hub_extractor) -> None:
     meltano, project = hub_extractor
     settings = {
