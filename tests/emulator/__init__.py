@@ -3,6 +3,8 @@
 Modules, one job each:
     tenant      users and log events, generated from a seed (or a busy profile), changeable
                 while served
+    backlog     a backlog of the tenant log for benchmarks: millions of events derived from
+                their index, not stored
     plans       Auth0 plans as data: rate limits, log retention, user exports
     behaviour   knobs for what Auth0 leaves undocumented, defaulting to the likeliest reading
     payloads    realistic user objects and event payloads

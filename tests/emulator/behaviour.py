@@ -17,6 +17,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "deleted_user_logs": get_args(DeletedUserLogs),
     "expired_checkpoint": get_args(ExpiredCheckpoint),
 }
+SECONDS = frozenset({"late_log_id_seconds"})  # knobs that take a number of seconds, >= 0
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,20 @@ class Behaviour:
     deleted_user_logs: DeletedUserLogs = "empty"
     # /api/v2/logs?from=<log_id past retention>: 400, or 200 from the oldest retained event.
     expired_checkpoint: ExpiredCheckpoint = "400"
+    # Checkpoint mode orders by log_id so that an event indexed late gets a later one; whether
+    # a late event can get a log_id below one already served is undocumented. Above 0, events
+    # added while serving get a log_id whose time is up to this many seconds before the one
+    # they would get (now, or the newest log_id's time if later): a client resuming from the
+    # last log_id it read can miss them unless it starts that many seconds earlier.
+    late_log_id_seconds: float = 0
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name in SECONDS:
+                if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                    raise ValueError(f"{f.name} must be a number of seconds >= 0, got {value!r}")
+                continue
             allowed = CHOICES.get(f.name, (True, False))
             if value not in allowed:
                 raise ValueError(f"{f.name} must be one of {allowed}, got {value!r}")

@@ -107,6 +107,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="events are dated within this many days before now (default: 20; busy: 1)",
     )
     tenant.add_argument(
+        "--backlog-events",
+        type=int,
+        metavar="N",
+        help="a backlog of N more events in the tenant log, derived from their index rather "
+        "than stored, for benchmarks: a million take seconds to seed (default: none)",
+    )
+    tenant.add_argument(
+        "--backlog-users",
+        type=int,
+        metavar="N",
+        help="the backlog's events belong to N more users (default: 5000)",
+    )
+    tenant.add_argument(
+        "--backlog-hours",
+        type=float,
+        metavar="HOURS",
+        help="the backlog is ingested evenly over the HOURS before now (default: 24)",
+    )
+    tenant.add_argument(
         "--retention-days",
         type=float,
         help="events older than this are invisible everywhere (default: the plan's, else 30)",
@@ -205,6 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="/api/v2/logs?from=<log_id past retention> answers 400, or 200 from the oldest "
         "retained event (default: %(default)s)",
     )
+    undocumented.add_argument(
+        "--late-log-id-seconds",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="events added while serving get a log_id up to SECONDS earlier than due, so it "
+        "can sort below log_ids a client already read (default: %(default)s: never below)",
+    )
     return parser
 
 
@@ -226,6 +253,9 @@ def spec_from(args: argparse.Namespace) -> TenantSpec:
         "events_per_minute": args.events_per_minute,
         "history_days": args.history_days,
         "heavy_users": {0: args.heavy_user_events} if args.heavy_user_events else None,
+        "backlog_events": args.backlog_events,
+        "backlog_users": args.backlog_users,
+        "backlog_hours": args.backlog_hours,
     }
     return dataclasses.replace(spec, **{k: v for k, v in given.items() if v is not None})
 
@@ -268,6 +298,7 @@ def emulator_from(args: argparse.Namespace, tenant: Tenant | None = None) -> Emu
         retry_after=args.retry_after,
         deleted_user_logs=args.deleted_user_logs,
         expired_checkpoint=args.expired_checkpoint,
+        late_log_id_seconds=args.late_log_id_seconds,
     )
 
 
@@ -294,6 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"client_secret: {emulator.client_secret}")
         print(f"users: {len(tenant.user_ids())}")
         print(f"events: {tenant.event_count}")
+        if tenant.backlog is not None:
+            backlog = tenant.backlog
+            print(f"backlog: {backlog.count} {backlog.first_log_id} {backlog.last_log_id}")
         sys.stdout.flush()
         while not stop.wait(0.5):
             pass

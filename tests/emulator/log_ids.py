@@ -30,4 +30,7 @@ def ingestion_time(log_id: str) -> datetime:
     match = _PATTERN.fullmatch(log_id)
     if match is None:
         raise ValueError(f"not an Auth0 log_id: {log_id!r}")
-    return datetime.strptime(match.group(1), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    # Sliced by hand: strptime costs more than the rest of a checkpoint request's checks.
+    d = match.group(1)
+    parts = (d[0:4], d[4:6], d[6:8], d[8:10], d[10:12], d[12:14])
+    return datetime(*map(int, parts), tzinfo=timezone.utc)

@@ -201,8 +201,9 @@ async def logs(call: Call) -> Answer:
         field_name,
         descending,
         lucene.date_window(node),
+        limit=paging.start + paging.limit,
     )
-    page = found[paging.start : paging.start + paging.limit]
+    page = found[paging.start :]
     if fields is None:
         items = [e.body for e in page]
     else:

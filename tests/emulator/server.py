@@ -48,7 +48,8 @@ class Emulator:
     and export availability of that Auth0 plan; explicit rate-limit and retention arguments
     override the plan's. Without a plan nothing is rate limited and logs are kept 30 days.
     The remaining keywords are Auth0's undocumented behaviours, see ``behaviour.Behaviour``;
-    each is also an attribute that can be changed while serving.
+    each is also an attribute that can be changed while serving. A backlog of the tenant log
+    for benchmarks is part of the tenant: ``TenantSpec(backlog_events=1_000_000)``.
     """
 
     cap_user_totals = _Knob()
@@ -56,6 +57,7 @@ class Emulator:
     retry_after = _Knob()
     deleted_user_logs = _Knob()
     expired_checkpoint = _Knob()
+    late_log_id_seconds = _Knob()
 
     def __init__(
         self,
@@ -84,6 +86,7 @@ class Emulator:
         retry_after: bool = False,
         deleted_user_logs: DeletedUserLogs = "empty",
         expired_checkpoint: ExpiredCheckpoint = "400",
+        late_log_id_seconds: float = 0,
     ) -> None:
         self.plan: Plan | None = plan_named(plan) if plan is not None else None
         explicit_limits = {
@@ -125,11 +128,13 @@ class Emulator:
                 retry_after=retry_after,
                 deleted_user_logs=deleted_user_logs,
                 expired_checkpoint=expired_checkpoint,
+                late_log_id_seconds=late_log_id_seconds,
             ),
             latency_ms=latency_ms,
             jitter_ms=jitter_ms,
             rng=random.Random(seed),
         )
+        tenant.late_log_id_seconds = late_log_id_seconds
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.ServerRunner | None = None
@@ -190,6 +195,8 @@ class Emulator:
     def set_behaviour(self, **changes: Any) -> Behaviour:
         """Change undocumented behaviours while serving: ``set_behaviour(retry_after=True)``."""
         self._state.behaviour = dataclasses.replace(self._state.behaviour, **changes)
+        # The tenant gives added events their log_ids, so it holds its own copy of this one.
+        self.tenant.late_log_id_seconds = self._state.behaviour.late_log_id_seconds
         return self._state.behaviour
 
     def set_rate_limit(

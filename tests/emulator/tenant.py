@@ -1,7 +1,8 @@
 """The tenant: its users and their log events, generated from a seed and changeable while served.
 
 Every read and write takes one lock, so tests may add events or delete users from their own
-thread while the emulator serves requests from its event loop.
+thread while the emulator serves requests from its event loop. Events are stored, except those
+of a backlog (``TenantSpec.backlog_events``), which are derived from their index on demand.
 """
 
 from __future__ import annotations
@@ -10,17 +11,19 @@ import bisect
 import contextlib
 import copy
 import gc
+import heapq
 import itertools
 import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from tests.emulator import payloads
+from tests.emulator.backlog import Backlog, BacklogEvent
 from tests.emulator.log_ids import format_log_id, ingestion_time
 from tests.emulator.timestamps import iso_ms, parse_time, utcnow
 
@@ -48,8 +51,15 @@ class TenantSpec:
     # Events spread over the history at this tenant-wide rate, on top of the per-user ones,
     # shared out unevenly: most users get none or a few, some get many.
     events_per_minute: float = 0
-    # The share of those tenant-wide events that are client-credentials exchanges (no user).
+    # The share of those tenant-wide events that are client-credentials exchanges (no user),
+    # and of the backlog's.
     client_event_share: float = 0.0
+    # A backlog of the tenant log for benchmarks: this many more events, of ``backlog_users``
+    # more users, ingested evenly over the ``backlog_hours`` before ``now``. Derived from their
+    # index instead of stored (see backlog.py), a million cost seconds and tens of MB.
+    backlog_events: int = 0
+    backlog_users: int = 5000
+    backlog_hours: float = 24
 
     @classmethod
     def busy(
@@ -111,7 +121,9 @@ class StoredEvent:
         return self._body
 
 
-SortKey = Callable[[StoredEvent], Any]
+# An event as the routes serve it: stored, or derived from its index in the backlog.
+LogEvent = StoredEvent | BacklogEvent
+SortKey = Callable[[LogEvent], Any]
 
 
 def event_sort_key(field_name: str) -> SortKey:
@@ -119,7 +131,7 @@ def event_sort_key(field_name: str) -> SortKey:
     if field_name == "date":
         return lambda e: (e.ts, e.log_id)
 
-    def key(e: StoredEvent) -> Any:
+    def key(e: LogEvent) -> Any:
         value = e.data.get(field_name)
         if value is None:
             return (0, "", e.log_id)
@@ -145,6 +157,10 @@ class Tenant:
         self.tenant_name = tenant_name
         # Days of history the emulator keeps visible; set by the Emulator serving this tenant.
         self.retention_days: float | None = None
+        # Events added from now on get a log_id up to this many seconds earlier than due
+        # (Behaviour.late_log_id_seconds); set by the Emulator serving this tenant.
+        self.late_log_id_seconds: float = 0
+        self.backlog: Backlog | None = None
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
         self._ctx = payloads.EventContext(
@@ -208,6 +224,23 @@ class Tenant:
         for stored in tenant._by_date:
             if stored.user_id:
                 tenant._by_user.setdefault(stored.user_id, []).append(stored)
+        if spec.backlog_events:
+            backlog = Backlog.generate(
+                spec.backlog_events,
+                users=spec.backlog_users,
+                hours=spec.backlog_hours,
+                end=now,
+                ctx=tenant._ctx,
+                client_event_share=spec.client_event_share,
+                seed=spec.seed,
+                taken=tenant._users,
+            )
+            tenant._users.update((u["user_id"], u) for u in backlog.users)
+            last = backlog.ingested_ms(backlog.count - 1) / 1000
+            tenant._last_ingested = max(
+                tenant._last_ingested, datetime.fromtimestamp(last, timezone.utc)
+            )
+            tenant.backlog = backlog
         return tenant
 
     @staticmethod
@@ -254,17 +287,25 @@ class Tenant:
     def _store(
         self, event: dict[str, Any], ingested_at: datetime, *, indexed: bool = True
     ) -> StoredEvent:
-        """Give ``event`` the next log_id (ingestion is never earlier than the last one).
+        """Give ``event`` the next log_id (ingestion is never earlier than the last one), or
+        with ``late_log_id_seconds`` one up to that many seconds earlier than that.
 
         ``indexed`` False leaves the date and per-user indexes for the caller to build.
         """
         ingested_at = max(ingested_at, self._last_ingested)
-        self._last_ingested = ingested_at
-        self._sequence += self._rng.randint(1, 1000)
+        self._sequence += self._rng.randint(1, 1000)  # unique ids, whatever the time
+        late = self.late_log_id_seconds > 0
+        if late:
+            ingested_at -= timedelta(seconds=self._rng.uniform(0, self.late_log_id_seconds))
+        else:
+            self._last_ingested = ingested_at
         log_id = format_log_id(ingested_at, self._sequence)
         data = {**event, "log_id": log_id, "_id": log_id}
         stored = StoredEvent.of(data)
-        self._events.append(stored)
+        if late:
+            bisect.insort(self._events, stored, key=_log_id)
+        else:
+            self._events.append(stored)
         if not indexed:
             return stored
         bisect.insort(self._by_date, stored, key=_date_order)
@@ -307,6 +348,8 @@ class Tenant:
     ) -> dict[str, Any]:
         """Add one event, indexed now; an older ``date`` makes it a late-indexed event.
 
+        Its log_id is above every other one, unless ``late_log_id_seconds`` is set (then, as for
+        add_events and add_events_bulk, it may sort below log_ids already served).
         ``user_id`` None adds a client-credentials exchange (``seccft``) that has no user.
         """
         with self._lock:
@@ -392,7 +435,7 @@ class Tenant:
             return None
         return time.time() - self.retention_days * 86400
 
-    def _retained(self, events: Iterable[StoredEvent]) -> list[StoredEvent]:
+    def _retained(self, events: Iterable[LogEvent]) -> list[LogEvent]:
         cutoff = self.retention_cutoff()
         return [e for e in events if cutoff is None or e.ts > cutoff]
 
@@ -420,13 +463,28 @@ class Tenant:
         Events with no user (client-credentials exchanges) belong to nobody: never listed here.
         """
         with self._lock:
-            events = self._retained(self._by_user.get(user_id, []))
+            events = self._retained(self._user_events(user_id))
             return [copy.deepcopy(e.data) for e in reversed(events)]
 
+    def _user_events(self, user_id: str) -> Sequence[LogEvent]:
+        """Events of ``user_id``, the backlog's too, in (date, log_id) order."""
+        stored = self._by_user.get(user_id, [])
+        if self.backlog is None or not self.backlog.has_user(user_id):
+            return stored
+        derived = map(self.backlog.event, self.backlog.user_indices(user_id))
+        return list(heapq.merge(stored, sorted(derived, key=_date_order), key=_date_order))
+
     def all_events(self) -> list[dict[str, Any]]:
-        """Every retained event of the tenant (those with no user too), in log_id order."""
+        """Every retained event of the tenant (those with no user too), in log_id order.
+
+        With a backlog this decodes every one of its events: use ``backlog`` for big ones.
+        """
         with self._lock:
-            return [copy.deepcopy(e.data) for e in self._retained(self._events)]
+            events: Iterable[LogEvent] = self._events
+            if self.backlog is not None:
+                derived = self.backlog.events_from(0, None, self.backlog.count)
+                events = heapq.merge(self._events, derived, key=_log_id)
+            return [copy.deepcopy(e.data) for e in self._retained(events)]
 
     def expected_log_ids(
         self,
@@ -435,7 +493,8 @@ class Tenant:
     ) -> set[str]:
         """log_ids of retained events of ``user_ids`` (default: current users) dated >= since.
 
-        Events with no user are never expected: no user's listing can return them.
+        Events with no user are never expected: no user's listing can return them. Backlog
+        users' events are included: for a big backlog, ``backlog.checksum()`` is far cheaper.
         """
         with self._lock:
             wanted = set(self._users) if user_ids is None else set(user_ids)
@@ -443,15 +502,15 @@ class Tenant:
             return {
                 e.log_id
                 for uid in wanted
-                for e in self._retained(self._by_user.get(uid, []))
+                for e in self._retained(self._user_events(uid))
                 if floor is None or e.ts >= floor
             }
 
     @property
     def event_count(self) -> int:
-        """Events stored, retained or not."""
+        """Events stored, retained or not, and the backlog's."""
         with self._lock:
-            return len(self._events)
+            return len(self._events) + (self.backlog.count if self.backlog else 0)
 
     # ----------------------------------------------------------------- queries for the routes
 
@@ -466,7 +525,7 @@ class Tenant:
         with self._lock:
             if user_id not in self._users:
                 return []
-            events = self._by_user.get(user_id, [])
+            events = self._user_events(user_id)
             cutoff = self.retention_cutoff()
             first = 0 if cutoff is None else bisect.bisect_right(events, cutoff, key=_date_ts)
             if sort_field == "date":
@@ -485,9 +544,16 @@ class Tenant:
         sort_field: str,
         descending: bool,
         window: tuple[float, float] | None = None,
-    ) -> list[StoredEvent]:
-        """Retained events (of ``user_ids``, dated within ``window``, if given) that satisfy
-        ``matches``, sorted. Both only narrow where to look; ``matches`` decides."""
+        limit: int | None = None,
+    ) -> list[LogEvent]:
+        """The first ``limit`` (default: all) retained events (of ``user_ids``, dated within
+        ``window``, if given) that satisfy ``matches``, sorted. Both only narrow where to look;
+        ``matches`` decides.
+
+        Over a backlog, a date sort reads only as far as it must; any other sort reads every
+        candidate, slow for a million events unless ``user_ids`` or ``window`` narrow them.
+        """
+        key = event_sort_key(sort_field)
         with self._lock:
             lists = (
                 [self._by_date]
@@ -495,22 +561,37 @@ class Tenant:
                 else [self._by_user.get(u, []) for u in user_ids]
             )
             pool = [e for events in lists for e in _within(events, window)]
-            found = [e for e in self._retained(pool) if matches(e.data)]
-        found.sort(key=event_sort_key(sort_field), reverse=descending)
-        return found
+            found: list[LogEvent] = [e for e in self._retained(pool) if matches(e.data)]
+            found.sort(key=key, reverse=descending)
+            if self.backlog is not None:
+                derived = self.backlog.search(
+                    matches,
+                    user_ids,
+                    window,
+                    self.retention_cutoff(),
+                    key,
+                    descending,
+                    limit,
+                    by_date=sort_field == "date",
+                )
+                found = list(heapq.merge(found, derived, key=key, reverse=descending))
+        return found if limit is None else found[:limit]
 
-    def events_after(self, log_id: str | None, take: int) -> list[StoredEvent]:
+    def events_after(self, log_id: str | None, take: int) -> list[LogEvent]:
         """Up to ``take`` retained events with a log_id above ``log_id``, in log_id order."""
         with self._lock:
             index = 0 if log_id is None else bisect.bisect_right(self._events, log_id, key=_log_id)
             cutoff = self.retention_cutoff()
-            found: list[StoredEvent] = []
-            for event in self._events[index:]:
-                if cutoff is None or event.ts > cutoff:
-                    found.append(event)
-                    if len(found) == take:
-                        break
-            return found
+            stored = (self._events[i] for i in range(index, len(self._events)))
+            found: list[LogEvent] = list(
+                itertools.islice((e for e in stored if cutoff is None or e.ts > cutoff), take)
+            )
+            if self.backlog is None:
+                return found
+            start = 0 if log_id is None else self.backlog.count_up_to(log_id)
+            found += self.backlog.events_from(start, cutoff, take)
+            found.sort(key=_log_id)  # two sorted runs: a merge
+            return found[:take]
 
     def checkpoint_too_old(self, log_id: str) -> bool:
         """Whether reading after ``log_id`` would skip events lost to retention.
@@ -524,10 +605,16 @@ class Tenant:
                 return False
             if ingestion_time(log_id).timestamp() < cutoff:
                 return True
-            if not self._events or self._events[0].ts > cutoff:
+            oldest: list[LogEvent] = self._events[:1]
+            if self.backlog is not None:
+                oldest.append(self.backlog.event(0))
+            if all(e.ts > cutoff for e in oldest):
                 return False  # nothing has expired yet
-            first_retained = next((e for e in self._events if e.ts > cutoff), None)
-            return first_retained is None or log_id < first_retained.log_id
+            firsts = [next((e.log_id for e in self._events if e.ts > cutoff), None)]
+            if self.backlog is not None:
+                firsts.append(self.backlog.first_retained_log_id(cutoff))
+            retained = [first for first in firsts if first is not None]
+            return not retained or log_id < min(retained)
 
     def search_users(self, matches: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
         """Current users that satisfy ``matches``, oldest first.
@@ -539,11 +626,11 @@ class Tenant:
             return [u for u in self._users_in_order() if matches(u)]
 
 
-def _date_order(event: StoredEvent) -> tuple[float, str]:
+def _date_order(event: LogEvent) -> tuple[float, str]:
     return (event.ts, event.log_id)
 
 
-def _date_ts(event: StoredEvent) -> float:
+def _date_ts(event: LogEvent) -> float:
     return event.ts
 
 
@@ -555,7 +642,7 @@ def _within(events: list[StoredEvent], window: tuple[float, float] | None) -> li
     return events[low : bisect.bisect_right(events, window[1], key=_date_ts)]
 
 
-def _log_id(event: StoredEvent) -> str:
+def _log_id(event: LogEvent) -> str:
     return event.log_id
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -10,6 +11,7 @@ import requests
 from tests.emulator import Emulator
 
 TIMEOUT = 10
+_LINK = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
 
 
 def user_logs_path(user_id: str) -> str:
@@ -35,6 +37,29 @@ def log_ids(response: requests.Response) -> list[str]:
     body = response.json()
     events = body["logs"] if isinstance(body, dict) else body
     return [event["log_id"] for event in events]
+
+
+def next_url(response: requests.Response) -> str:
+    """The URL of a checkpoint page's ``Link: <...>; rel="next"`` header."""
+    match = _LINK.match(response.headers["Link"])
+    assert match, response.headers.get("Link")
+    return match.group("url")
+
+
+def follow(emulator: Emulator, url: str) -> requests.Response:
+    """GET a full URL (a next link) with the static token."""
+    headers = {"Authorization": f"Bearer {emulator.static_token}"}
+    return requests.get(url, headers=headers, timeout=TIMEOUT)
+
+
+def read_checkpoints(emulator: Emulator, take: int = 100, **params: Any) -> list[str]:
+    """log_ids of every page in checkpoint mode, following next links to the empty page."""
+    response = get(emulator, "/api/v2/logs", take=take, **params)
+    collected: list[str] = []
+    while page := log_ids(response):
+        collected += page
+        response = follow(emulator, next_url(response))
+    return collected
 
 
 def token_request(emulator: Emulator, **overrides: str) -> requests.Response:

@@ -16,6 +16,7 @@ def test_defaults_are_the_documented_or_likeliest_readings():
         retry_after=False,
         deleted_user_logs="empty",
         expired_checkpoint="400",
+        late_log_id_seconds=0,
     )
 
 
@@ -26,6 +27,8 @@ def test_defaults_are_the_documented_or_likeliest_readings():
         {"deleted_user_logs": "410"},
         {"expired_checkpoint": "skip"},
         {"retry_after": "yes"},
+        {"late_log_id_seconds": -1},
+        {"late_log_id_seconds": "5"},
     ],
 )
 def test_unknown_knob_values_are_refused(knob):

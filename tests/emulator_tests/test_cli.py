@@ -49,6 +49,10 @@ KNOBS = [
     "--retry-after",
     "--deleted-user-logs",
     "--expired-checkpoint",
+    "--late-log-id-seconds",
+    "--backlog-events",
+    "--backlog-users",
+    "--backlog-hours",
 ]
 
 
@@ -96,6 +100,7 @@ def test_undocumented_behaviour_flags_reach_the_emulator():
             "--retry-after",
             "--deleted-user-logs", "404",
             "--expired-checkpoint", "oldest",
+            "--late-log-id-seconds", "30",
         ]
     )  # fmt: skip
     emulator = emulator_from(args, Tenant.generate(TenantSpec(users=1, events_per_user=0)))
@@ -105,7 +110,9 @@ def test_undocumented_behaviour_flags_reach_the_emulator():
         retry_after=True,
         deleted_user_logs="404",
         expired_checkpoint="oldest",
+        late_log_id_seconds=30,
     )
+    assert emulator.tenant.late_log_id_seconds == 30
 
 
 def test_without_behaviour_flags_the_emulator_behaves_as_documented():
@@ -120,6 +127,20 @@ def test_plan_flag_sets_the_plan_and_retention_flag_overrides_it():
     emulator = emulator_from(args, Tenant.generate(TenantSpec(users=1, events_per_user=0)))
     assert emulator.plan == PLANS["essentials"]
     assert emulator.retention_days == 2
+
+
+def test_backlog_flags_shape_the_tenants_backlog():
+    args = build_parser().parse_args(
+        ["--profile", "busy", "--backlog-events", "1000000", "--backlog-users", "800",
+         "--backlog-hours", "6"]
+    )  # fmt: skip
+    spec = spec_from(args)
+    assert (spec.backlog_events, spec.backlog_users, spec.backlog_hours) == (1_000_000, 800, 6)
+    assert spec.events_per_minute == 40  # the profile is kept
+
+
+def test_without_backlog_flags_there_is_no_backlog():
+    assert spec_from(build_parser().parse_args([])).backlog_events == 0
 
 
 def test_without_a_profile_the_tenant_is_the_small_default():

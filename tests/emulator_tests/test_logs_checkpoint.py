@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
-
-import requests
 
 from tests.emulator import Tenant, TenantSpec
 from tests.emulator.log_ids import format_log_id
-from tests.emulator_tests.api import TIMEOUT, get, log_ids
-
-_LINK = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
-
-
-def next_url(response: requests.Response) -> str:
-    match = _LINK.match(response.headers["Link"])
-    assert match, response.headers.get("Link")
-    return match.group("url")
-
-
-def follow(emulator, url: str) -> requests.Response:
-    headers = {"Authorization": f"Bearer {emulator.static_token}"}
-    return requests.get(url, headers=headers, timeout=TIMEOUT)
+from tests.emulator_tests.api import follow, get, log_ids, next_url
 
 
 def test_following_next_links_reads_every_event_once_in_log_id_order(emulator):
