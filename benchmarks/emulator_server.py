@@ -1,10 +1,12 @@
 """``python -m benchmarks.emulator_server SPEC_JSON``: the emulator in a process of its own.
 
-It builds the tenant with the emulator's Python API, serves it, prints one JSON line (base URL,
-token, user ids) and then answers one JSON command per stdin line with one JSON line: change
-latency or rate limit, reset or report the counters, add events or users between syncs, and
-work out the fewest requests a sync could need. Running apart from the tap keeps the tap's CPU
-time and memory its own.
+It builds the tenant with the emulator's Python API (a plain one, or ``"profile": "busy"`` for
+``TenantSpec.busy``), on an Auth0 ``plan`` if one is named and with the undocumented behaviours
+in ``behaviour``; serves it, prints one JSON line (base URL, token, user ids) and then answers
+one JSON command per stdin line with one JSON line: change latency or rate limits, reset or
+report the counters, add events or users between syncs, work out the fewest requests a sync
+could need, compare what a client delivered with what the tenant holds, and serve the same
+tenant on another plan. Running apart from the tap keeps the tap's CPU time and memory its own.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ from tests.emulator.timestamps import parse_time, utcnow
 
 # Auth0 answers 400 past the 1,000th result of a listing; a naive pager stops there.
 RESULT_CAP = 1000
+TOO_MANY_REQUESTS = 429
+# Emulator keyword arguments for its buckets, as `configure` commands name them too.
+LIMIT_KEYS = (
+    "rate_limit", "burst", "logs_rate_limit", "logs_burst", "users_rate_limit", "users_burst",
+)  # fmt: skip
 
 
 def busiest(times: list[float], window: float) -> float:
@@ -41,21 +48,47 @@ def busiest(times: list[float], window: float) -> float:
     return best / window
 
 
+def tenant_spec(spec: dict[str, Any]) -> TenantSpec:
+    """The TenantSpec a JSON spec describes."""
+    seed = spec.get("seed", 0)
+    if spec.get("profile") == "busy":
+        heavy = spec.get("heavy_users")
+        return TenantSpec.busy(
+            users=spec["users"],
+            events_per_minute=spec.get("events_per_minute", 40),
+            history_hours=spec.get("history_hours", 24),
+            seed=seed,
+            # JSON keys are strings; None keeps the profile's own heavy users.
+            heavy_users=None if heavy is None else {int(k): n for k, n in heavy.items()},
+        )
+    per_user = spec.get("events_per_user", 0)
+    return TenantSpec(
+        users=spec["users"],
+        events_per_user=tuple(per_user) if isinstance(per_user, list) else per_user,
+        seed=seed,
+    )
+
+
+def emulator_for(tenant: Tenant, spec: dict[str, Any]) -> Emulator:
+    """An emulator of ``tenant`` on the spec's plan, latency, limits and behaviours."""
+    # Explicit limits override the plan's; a plan alone keeps its own buckets.
+    limits = {name: spec[name] for name in LIMIT_KEYS if spec.get(name) is not None}
+    return Emulator(
+        tenant,
+        plan=spec.get("plan"),
+        latency_ms=spec.get("latency_ms", 0),
+        jitter_ms=spec.get("jitter_ms", 0),
+        **limits,
+        **spec.get("behaviour", {}),
+    )
+
+
 class Server:
     """One emulator and the commands the benchmarks send it."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        per_user = spec.get("events_per_user", 0)
-        tenant = Tenant.generate(
-            TenantSpec(
-                users=spec["users"],
-                events_per_user=tuple(per_user) if isinstance(per_user, list) else per_user,
-                seed=spec.get("seed", 0),
-            )
-        )
         self.rng = random.Random(spec.get("seed", 0))
-        self.emulator = Emulator(tenant)
-        self.configure(spec)
+        self.emulator = emulator_for(Tenant.generate(tenant_spec(spec)), spec)
 
     @property
     def tenant(self) -> Tenant:
@@ -69,13 +102,31 @@ class Server:
             "token": self.emulator.static_token,
             "user_ids": self.tenant.user_ids(),
             "events": self.tenant.event_count,
+            "plan": self.emulator.plan.name if self.emulator.plan else None,
+            "retention_days": self.emulator.retention_days,
         }
 
+    def restart(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Serve the same tenant from a new emulator, e.g. on another plan (no re-seeding)."""
+        self.emulator.stop()
+        self.emulator = emulator_for(self.tenant, command)
+        return self.start()
+
     def configure(self, command: dict[str, Any]) -> dict[str, Any]:
-        """Set latency and rate limit; the bucket starts full, as after a quiet spell."""
+        """Set latency and rate limits; the buckets start full, as after a quiet spell.
+
+        Every bucket is set explicitly, the plan's too: a bucket left out is no limit.
+        """
         self.emulator.latency_ms = command.get("latency_ms", 0)
         self.emulator.jitter_ms = command.get("jitter_ms", 0)
-        self.emulator.set_rate_limit(command.get("rate_limit"), command.get("burst"))
+        self.emulator.set_rate_limit(
+            command.get("rate_limit"),
+            command.get("burst"),
+            logs_rate=command.get("logs_rate_limit"),
+            logs_burst=command.get("logs_burst"),
+            users_rate=command.get("users_rate_limit"),
+            users_burst=command.get("users_burst"),
+        )
         return {}
 
     def reset(self, command: dict[str, Any]) -> dict[str, Any]:
@@ -88,6 +139,16 @@ class Server:
         log = [r for r in self.emulator.request_log if r.finished is not None]
         finished = sorted(r.finished for r in log if r.finished is not None)
         span = (finished[-1] - min(r.started for r in log)) if log else 0.0
+        endpoints: dict[str, dict[str, Any]] = {}
+        for record in log:
+            seen = endpoints.setdefault(
+                record.endpoint,
+                {"logged": 0, "rate_limited": 0, "first": record.started, "last": 0.0},
+            )
+            seen["logged"] += 1
+            seen["rate_limited"] += record.status == TOO_MANY_REQUESTS
+            seen["first"] = min(seen["first"], record.started)
+            seen["last"] = max(seen["last"], record.finished or 0.0)
         return {
             "requests": counters.requests(),
             "by_endpoint": counters.by_endpoint(),
@@ -97,6 +158,8 @@ class Server:
             "logged": len(log),
             "span": span,
             "busiest_10s": busiest(finished, 10.0),
+            # Per endpoint, for the share of each bucket: monotonic first start, last answer.
+            "endpoints": endpoints,
         }
 
     def add_events(self, command: dict[str, Any]) -> dict[str, Any]:
@@ -155,6 +218,68 @@ class Server:
             "events": events_all,
         }
 
+    def compare(self, command: dict[str, Any]) -> dict[str, Any]:
+        """What a client delivered (the file at ``path``) against what the tenant holds now.
+
+        The file has one ``log_id<TAB>user_id<TAB>date`` line per event delivered, and
+        ``users_path`` (if given) one user id a line: the users the client found. Expected
+        is every retained event of every current user, as of this call: an event that
+        passed retention since it was delivered counts as expired, not as extra.
+        """
+        tenant = self.tenant
+        current = tenant.user_ids()
+        expected_by_user = {uid: tenant.expected_log_ids([uid]) for uid in current}
+        owner = {log_id: uid for uid, ids in expected_by_user.items() for log_id in ids}
+        cutoff = tenant.retention_cutoff()
+        delivered: set[str] = set()
+        duplicates = no_user = expired = unknown_user = other = 0
+        with open(command["path"], encoding="utf-8") as lines:
+            for line in lines:
+                log_id, user_id, date = line.rstrip("\n").split("\t")
+                if log_id in delivered:
+                    duplicates += 1
+                    continue
+                delivered.add(log_id)
+                if log_id in owner:
+                    continue
+                if not user_id:
+                    no_user += 1
+                elif cutoff is not None and parse_time(date).timestamp() <= cutoff:
+                    expired += 1
+                elif not tenant.has_user(user_id):
+                    unknown_user += 1
+                else:
+                    other += 1
+        missing = [log_id for log_id in owner if log_id not in delivered]
+        heavy = {uid for uid, ids in expected_by_user.items() if len(ids) > RESULT_CAP}
+        found: dict[str, Any] = {}
+        if command.get("users_path"):
+            with open(command["users_path"], encoding="utf-8") as lines:
+                users = {line.strip() for line in lines if line.strip()}
+            active = {uid for uid, ids in expected_by_user.items() if ids}
+            found = {
+                "users_found": len(users & set(current)),
+                "users_with_events_found": len(users & active),
+                "users_unknown": len(users - set(current)),
+            }
+        return {
+            "users": len(current),
+            "users_with_events": sum(1 for ids in expected_by_user.values() if ids),
+            "heavy_users": len(heavy),
+            "expected": len(owner),
+            "delivered": len(delivered),
+            "found": len(owner) - len(missing),
+            "missing": len(missing),
+            "missing_users": len({owner[log_id] for log_id in missing}),
+            "missing_of_heavy_users": sum(1 for log_id in missing if owner[log_id] in heavy),
+            "duplicates": duplicates,
+            "extra_no_user": no_user,
+            "extra_expired": expired,
+            "extra_unknown_user": unknown_user,
+            "extra_other": other,
+            **found,
+        }
+
 
 def serve(server: Server, lines: Iterable[str], answer: Callable[[dict[str, Any]], None]) -> None:
     """Answer each command line until ``stop`` or the end of input."""
@@ -165,6 +290,8 @@ def serve(server: Server, lines: Iterable[str], answer: Callable[[dict[str, Any]
         "add_events": server.add_events,
         "add_users": server.add_users,
         "minimum": server.minimum,
+        "compare": server.compare,
+        "restart": server.restart,
     }
     for line in lines:
         command = json.loads(line)

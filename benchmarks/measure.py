@@ -21,6 +21,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from benchmarks import completeness
+from tests.emulator.plans import plan_named
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 SUMMARY = re.compile(
@@ -113,18 +116,81 @@ def offers(settings: dict[str, Any], name: str, value: str | None = None) -> boo
 
 
 @dataclass(frozen=True)
+class Bucket:
+    """One of the emulator's token buckets, and the endpoints that draw from it."""
+
+    name: str
+    rate: float  # per second
+    burst: int
+    endpoints: frozenset[str]
+
+    def describe(self) -> str:
+        # Auth0 publishes the Essentials buckets per minute (100/min), the others per second.
+        rate = f"{self.rate:g}/s" if float(self.rate).is_integer() else f"{self.rate * 60:g}/min"
+        return f"{self.name} {rate} (burst {self.burst})"
+
+
+# Which endpoints draw from which bucket, as tests/emulator/ratelimit.py has it; the token
+# endpoint and export downloads draw from none.
+TENANT_ENDPOINTS = frozenset({"user_logs", "logs", "users", "user", "jobs"})
+LOGS_ENDPOINTS = frozenset({"user_logs", "logs"})
+USERS_ENDPOINTS = frozenset({"users", "user"})
+
+
+@dataclass(frozen=True)
 class Conditions:
-    """What the emulator does to every request during a measured run."""
+    """What the emulator does to every request during a measured run.
+
+    ``rate_limit`` is the tenant-wide bucket; the ``logs_`` and ``users_`` ones are the
+    per-endpoint buckets of Auth0's Essentials and Professional plans. None: no such bucket.
+    """
 
     latency_ms: float = 0
     rate_limit: float | None = None
     burst: int | None = None
+    logs_rate_limit: float | None = None
+    logs_burst: int | None = None
+    users_rate_limit: float | None = None
+    users_burst: int | None = None
+
+    @classmethod
+    def of_plan(cls, plan: str, latency_ms: float = 0) -> Conditions:
+        """The buckets of an Auth0 plan as the emulator has them."""
+        limits = plan_named(plan).rate_limits()
+        return cls(
+            latency_ms=latency_ms,
+            rate_limit=limits["rate"],
+            burst=_int_or_none(limits["burst"]),
+            logs_rate_limit=limits["logs_rate"],
+            logs_burst=_int_or_none(limits["logs_burst"]),
+            users_rate_limit=limits["users_rate"],
+            users_burst=_int_or_none(limits["users_burst"]),
+        )
+
+    def buckets(self) -> list[Bucket]:
+        found = []
+        for name, rate, burst, endpoints in (
+            ("tenant", self.rate_limit, self.burst, TENANT_ENDPOINTS),
+            ("logs", self.logs_rate_limit, self.logs_burst, LOGS_ENDPOINTS),
+            ("users", self.users_rate_limit, self.users_burst, USERS_ENDPOINTS),
+        ):
+            if rate is not None:
+                # The emulator's default bucket size, when none is given.
+                found.append(Bucket(name, rate, burst or max(1, math.ceil(rate)), endpoints))
+        return found
 
     def describe(self) -> str:
         latency = f"{self.latency_ms:g} ms latency" if self.latency_ms else "no latency"
-        if self.rate_limit is None:
+        buckets = self.buckets()
+        if not buckets:
             return f"{latency}, no rate limit"
-        return f"{latency}, {self.rate_limit:g}/s limit (burst {self.burst})"
+        if [b.name for b in buckets] == ["tenant"]:
+            return f"{latency}, {self.rate_limit:g}/s limit (burst {self.burst})"
+        return f"{latency}, rate limits: " + ", ".join(b.describe() for b in buckets)
+
+
+def _int_or_none(value: float | None) -> int | None:
+    return None if value is None else int(value)
 
 
 class EmulatorProcess:
@@ -177,19 +243,25 @@ class EmulatorProcess:
         self._send({"op": op, **arguments})
         return self._read()
 
+    def restart(self, plan: str | None, **behaviour: Any) -> None:
+        """Serve the same tenant anew on ``plan``: a new URL and token, no re-seeding."""
+        self.info = self.call("restart", plan=plan, behaviour=behaviour)
+
     @property
     def user_ids(self) -> list[str]:
         return self.info["user_ids"]
 
-    def tap_config(self, user_ids: list[str], **settings: Any) -> dict[str, Any]:
-        """A tap config for ``user_ids`` of this tenant, with the static token."""
-        return {
+    def tap_config(self, user_ids: list[str] | None, **settings: Any) -> dict[str, Any]:
+        """A tap config for ``user_ids`` of this tenant (None: the tap discovers them)."""
+        config = {
             "domain": self.info["domain"],
             "api_url": self.info["base_url"],
             "access_token": self.info["token"],
-            "user_ids": user_ids,
             **settings,
         }
+        if user_ids is not None:
+            config["user_ids"] = user_ids
+        return config
 
 
 # --------------------------------------------------------------------------- figures
@@ -216,6 +288,11 @@ class Figures:
     peak_rss_mb: float | None = None
     cpu: float | None = None
     final_state: dict[str, Any] | None = None
+    by_endpoint: dict[str, int] | None = None  # requests per emulator endpoint
+    bucket_shares: dict[str, float] | None = None  # bucket name -> share, see `bucket_shares`
+    # The emulator's `compare` answer: users found, events delivered against those expected.
+    completeness: dict[str, Any] | None = None
+    versus: Figures | None = None  # the baseline this run is set against
     status: str = "ok"  # or "not available yet", "failed: ..."
     notes: list[str] = field(default_factory=list)
 
@@ -238,15 +315,29 @@ class Figures:
 
 
 def limit_share(report: dict[str, Any], conditions: Conditions) -> float | None:
-    """Requests answered (not 429) as a share of what the bucket could give meanwhile.
+    """The share of the bucket that binds: the highest of ``bucket_shares``."""
+    shares = bucket_shares(report, conditions)
+    return max(shares.values()) if shares else None
+
+
+def bucket_shares(report: dict[str, Any], conditions: Conditions) -> dict[str, float]:
+    """Per bucket, requests answered (not 429) as a share of what it could give meanwhile.
 
     A token bucket allows ``burst + rate x time`` requests in ``time``: a client using all of
-    that scores 100 %, however short the run; 429s are requests the bucket refused.
+    that scores 100 %, however short the run; 429s are requests the bucket refused. The time
+    is from the first request drawing on the bucket to the last answer of one: a bucket the
+    run only starts on late (the logs bucket after user discovery) is not charged for it.
     """
-    if conditions.rate_limit is None or not report["span"]:
-        return None
-    capacity = (conditions.burst or 0) + conditions.rate_limit * report["span"]
-    return (report["logged"] - report["rate_limited"]) / capacity
+    shares = {}
+    for bucket in conditions.buckets():
+        seen = [v for k, v in report["endpoints"].items() if k in bucket.endpoints]
+        if not seen:
+            continue
+        span = max(v["last"] for v in seen) - min(v["first"] for v in seen)
+        answered = sum(v["logged"] - v["rate_limited"] for v in seen)
+        if span > 0:
+            shares[bucket.name] = answered / (bucket.burst + bucket.rate * span)
+    return shares
 
 
 def unavailable(label: str, setting: str) -> Figures:
@@ -294,6 +385,8 @@ def observed_figures(
         logged=report["logged"],
         span=report["span"],
         limit_share=limit_share(report, conditions),
+        bucket_shares=bucket_shares(report, conditions),
+        by_endpoint=report["by_endpoint"],
         busiest_10s=report["busiest_10s"],
         rate_limited=report["rate_limited"],
         peak_concurrency=report["peak_concurrency"],
@@ -313,8 +406,13 @@ def measure_tap(
     minimum: int | None = None,
     to_devnull: bool = False,
     module: str | None = None,
+    check_events: bool = False,
 ) -> Figures:
-    """One tap sync under ``conditions``, starting with a full bucket and zeroed counters."""
+    """One tap sync under ``conditions``, starting with a full bucket and zeroed counters.
+
+    ``check_events``: compare the events and users delivered with the tenant's (see
+    ``benchmarks.completeness``). Without ``user_ids`` in ``config`` the tap discovers them.
+    """
     folder = workspace.run_dir(label)
     config_path = folder / "config.json"
     config_path.write_text(json.dumps(config))
@@ -325,12 +423,16 @@ def measure_tap(
         command += ["--state", str(state_path)]
     emulator.call("configure", **conditions.__dict__)
     emulator.call("reset")
-    print(f"   .. {label}: {len(config['user_ids']):,} users", flush=True)
+    configured = config.get("user_ids")
+    users = "users discovered" if configured is None else f"{len(configured):,} users"
+    print(f"   .. {label}: {users}", flush=True)
     stdout = None if to_devnull else folder / "stdout.jsonl"
     stderr = folder / "stderr.log"
     process = run_measured(command, stdout=stdout, stderr=stderr, timeout=workspace.timeout)
     report = emulator.call("report")
-    figures = observed_figures(label, len(config["user_ids"]), report, process, conditions)
+    figures = observed_figures(
+        label, len(configured) if configured is not None else None, report, process, conditions
+    )
     figures.requests, figures.minimum, figures.wall = report["requests"], minimum, process.wall
     log = stderr.read_text(errors="replace")
     summaries = list(SUMMARY.finditer(log))
@@ -340,6 +442,10 @@ def measure_tap(
     if stdout is not None:
         records, figures.final_state = read_singer_output(stdout)
         figures.events = records
+        # A killed tap may have left half a line: only a finished run is compared.
+        if check_events and process.returncode == 0 and not process.timed_out:
+            figures.completeness = completeness.of_tap(emulator.call, stdout, folder)
+            figures.users = figures.completeness.get("users_found")
     if figures.sync is None:
         figures.sync = process.wall
         figures.notes.append("no 'Sync finished:' line; sync time is the process's")
@@ -467,6 +573,47 @@ def measure_naive(
             wall=process.wall - done["seconds"] + done["seconds"] * scale,
             rate_limited=round(report["rate_limited"] * scale),
         )
+    return figures
+
+
+def measure_tenant_log(
+    emulator: EmulatorProcess, workspace: Workspace, conditions: Conditions
+) -> Figures:
+    """The tenant-log baseline (``benchmarks.naive_tenant_log``), every event it delivers
+    compared with the tenant's. It has no time budget: it costs a request per 100 events."""
+    label = "naive tenant log"
+    folder = workspace.run_dir(label)
+    delivered = folder / "delivered.tsv"
+    job = {
+        "base_url": emulator.info["base_url"],
+        "token": emulator.info["token"],
+        "delivered": str(delivered),
+    }
+    (folder / "job.json").write_text(json.dumps(job))
+    emulator.call("configure", **conditions.__dict__)
+    emulator.call("reset")
+    print(f"   .. {label}", flush=True)
+    command = [
+        PYTHON, "-m", "benchmarks.naive_tenant_log", str(folder / "job.json"), str(folder / "out")
+    ]  # fmt: skip
+    process = run_measured(
+        command, stdout=None, stderr=folder / "stderr.log", timeout=workspace.timeout
+    )
+    report = emulator.call("report")
+    figures = observed_figures(label, 0, report, process, conditions)
+    figures.requests, figures.wall = report["requests"], process.wall
+    if process.returncode != 0 or process.timed_out:
+        figures.status = f"failed: exit {process.returncode}"
+        return figures
+    done = json.loads((folder / "out").read_text())
+    figures.events, figures.sync = done["events"], done["seconds"]
+    if done["outcome"] != "ok":
+        figures.status = done["outcome"]
+    figures.completeness = completeness.of_log_reader(emulator.call, delivered)
+    figures.users = figures.completeness.get("users_found")
+    if done["retry_wait"]:
+        figures.notes.append(f"slept {done['retry_wait']:.1f} s in blind retries after 429s")
+    workspace.discard(folder)
     return figures
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from benchmarks import completeness
 from benchmarks.measure import Figures
 
 LABEL_WIDTH = 30
@@ -23,6 +25,11 @@ def _number(value: float | None, digits: int = 1) -> str:
 def percent(value: float | None) -> str:
     """A share as a percentage, or a dash."""
     return DASH if value is None else f"{100 * value:.1f} %"
+
+
+def days(count: float) -> str:
+    """``1 day``, ``30 days``."""
+    return f"{count:g} day" + ("" if count == 1 else "s")
 
 
 def _ratio(value: float | None) -> str:
@@ -72,6 +79,65 @@ ROWS: list[Row] = [
 ]
 
 
+def _of(found: dict[str, Any] | None, part: str, whole: str) -> str:
+    if found is None or part not in found:
+        return DASH
+    return f"{found[part]:,} / {found[whole]:,}"
+
+
+def _found(figures: Figures, count: Callable[[dict[str, Any]], int]) -> str:
+    found = figures.completeness
+    return DASH if found is None else _count(count(found))
+
+
+def _endpoints(figures: Figures, *names: str) -> str:
+    if figures.by_endpoint is None:
+        return DASH
+    return f"{sum(figures.by_endpoint.get(name, 0) for name in names):,}"
+
+
+def _binding_share(figures: Figures) -> str:
+    shares = figures.bucket_shares
+    if not shares:
+        return DASH
+    name = max(shares, key=lambda bucket: shares[bucket])
+    return f"{percent(shares[name])} ({name})"
+
+
+def time_ratio(figures: Figures) -> float | None:
+    """How many times as long the baseline this run is set against took (sync times)."""
+    baseline = figures.versus
+    if baseline is None or not baseline.ok or not (baseline.sync and figures.sync):
+        return None
+    return baseline.sync / figures.sync
+
+
+# The rows of scenarios that discover users and check every event against the tenant.
+COMPLETENESS_ROWS: list[Row] = [
+    ("users found / in tenant", lambda f, b: _of(f.completeness, "users_found", "users")),
+    (
+        "  with events / with events",
+        lambda f, b: _of(f.completeness, "users_with_events_found", "users_with_events"),
+    ),
+    ("events delivered / expected", lambda f, b: _of(f.completeness, "found", "expected")),
+    ("events missed", lambda f, b: _found(f, lambda found: found["missing"])),
+    ("events not expected", lambda f, b: _found(f, completeness.extra)),
+    ("requests", lambda f, b: _count(f.requests)),
+    ("  /users/{id}/logs", lambda f, b: _endpoints(f, "user_logs")),
+    ("  /logs (search, checkpoint)", lambda f, b: _endpoints(f, "logs")),
+    ("  /users (search)", lambda f, b: _endpoints(f, "users", "user")),
+    ("  /jobs (user export)", lambda f, b: _endpoints(f, "jobs", "export")),
+    ("wall time, s", lambda f, b: _number(f.wall)),
+    ("sync time, s", lambda f, b: _number(f.sync)),
+    ("requests/s (emulator side)", lambda f, b: _number(f.requests_per_s)),
+    ("share of rate limit used", lambda f, b: _binding_share(f)),
+    ("busiest 10 s, requests/s", lambda f, b: _number(f.busiest_10s)),
+    ("429s", lambda f, b: _rate_limited(f)),
+    ("peak concurrency", lambda f, b: _count(f.peak_concurrency)),
+    ("baseline's time / this", lambda f, b: _ratio(time_ratio(f))),
+]
+
+
 @dataclass
 class Target:
     """A figure the issue asks for, what was measured, and whether it is met."""
@@ -104,26 +170,32 @@ class Report:
     baseline: Figures | None = None
     targets: list[Target] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=lambda: ROWS)
 
     def render(self) -> str:
         lines = [f"== {self.title}", f"   {self.conditions}", ""]
         columns = [*self.columns, *([self.baseline] if self.baseline else [])]
         header = "".ljust(LABEL_WIDTH) + "".join(_cell(c.label) for c in columns)
         lines.append(header.rstrip())
-        for name, value in ROWS:
+        for name, value in self.rows:
             cells = []
             for column in columns:
                 if column.ok:
                     cells.append(_cell(value(column, self.baseline)))
                 else:
                     # A run that did not happen or failed: its status once, then blanks.
-                    cells.append(_cell(_status_cell(column) if name == ROWS[0][0] else ""))
+                    first = name == self.rows[0][0]
+                    cells.append(_cell(_status_cell(column) if first else ""))
             lines.append((f"   {name}".ljust(LABEL_WIDTH) + "".join(cells)).rstrip())
         notes = [*self.notes]
         for column in columns:
             if not column.ok and column.status != "not available yet":
                 notes.append(f"{column.label}: {column.status}")
             notes.extend(f"{column.label}: {note}" for note in column.notes)
+            if column.completeness is not None:
+                notes.extend(
+                    f"{column.label}: {note}" for note in completeness.describe(column.completeness)
+                )
         if notes:
             lines.append("")
             lines.extend(f"   * {note}" for note in notes)
