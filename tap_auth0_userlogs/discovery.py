@@ -70,12 +70,19 @@ class UserDiscovery:
         self._method = method
         self._windows = 0
 
-    def discover(self) -> UserListing:
-        """Every matching user, proven complete (no listing is trusted at Auth0's cap)."""
+    def first_page(self) -> dict[str, t.Any]:
+        """The first page of the search, whose `total` counts users up to Auth0's cap."""
+        return self._search_page(EVERYONE, 0)
+
+    def discover(self, first: dict[str, t.Any] | None = None) -> UserListing:
+        """Every matching user, proven complete (no listing is trusted at Auth0's cap).
+
+        `first` is the search's first page, when the caller has already read it.
+        """
         if self._method == "export":
             listing = self._export_or_search()
         else:
-            first = self._search_page(EVERYONE, 0)
+            first = first or self.first_page()
             if self._method == "search" or self._user_query or first["total"] < RESULT_CAP:
                 listing = self._search_all(first)
             else:

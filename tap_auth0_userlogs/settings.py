@@ -140,12 +140,21 @@ CONFIG_SCHEMA = th.PropertiesList(
         default="auto",
         allowed_values=["auto", "per_user", "tenant_scan"],
         title="Strategy",
-        description="`per_user` reads each user's log (one request per user at least). "
-        "`tenant_scan` reads the tenant's whole log once from the last run's checkpoint "
-        "(`/api/v2/logs`, needs `read:logs`) and serves every user in sync with it without "
-        "a request of their own; other users are read one by one. `auto` scans when at "
-        "least 50 users are in sync with a checkpoint and the pass costs fewer requests "
-        "than reading them one by one.",
+        description="`per_user` reads each selected user's log (one request per user at "
+        "least). `tenant_scan` reads the tenant's log (`/api/v2/logs`, 100 events a request "
+        "whoever they belong to; needs `read:logs`) in one pass from where the last run "
+        "stopped, or from `start_date` (else the oldest event Auth0 keeps) on the first run. "
+        "`auto` estimates both before it starts and takes the cheaper.",
+    ),
+    th.Property(
+        "log_id_margin_seconds",
+        th.NumberType(minimum=0, maximum=86400),
+        default=0,
+        title="Log id margin (seconds)",
+        description="How far before the newest log_id read a pass over the tenant's log "
+        "stores its position, so the next run reads that span again. Auth0 gives an event "
+        "indexed late a later log_id; set this only if events can be filed below log_ids "
+        "already served, at the cost of re-reading that many seconds of events each run.",
     ),
     th.Property(
         "max_requests_per_second",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime
 import typing as t
 from functools import cached_property
@@ -18,6 +20,7 @@ from tap_auth0_userlogs.event_types import load_event_types
 from tap_auth0_userlogs.events import LOG_EVENT_SCHEMA, normalize_event, parse_date
 from tap_auth0_userlogs.management_api import ClientError
 from tap_auth0_userlogs.partition_state import IndexedStateManager
+from tap_auth0_userlogs.plan import Inputs, Plan, choose, pass_start, worth_surveying
 from tap_auth0_userlogs.reader import (
     PrefetchingReader,
     UserLogNotFound,
@@ -30,17 +33,25 @@ from tap_auth0_userlogs.settings import (
     DEFAULT_PAGE_SIZE,
     normalize_domain,
 )
-from tap_auth0_userlogs.tenant_scan import ScanResult, TenantScanner
+from tap_auth0_userlogs.sources.tenant_log import (
+    PAGE_SIZE,
+    LogPage,
+    PositionRefused,
+    TenantLog,
+    log_id_at,
+)
+from tap_auth0_userlogs.sources.tenant_pass import pass_pages
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from singer_sdk.helpers.types import Context
 
-# State keys: the stream's log checkpoint, and on each partition the checkpoint it is in sync with.
-CHECKPOINT_KEY = "log_checkpoint"
-# `strategy: auto` scans the tenant's log only when it would replace this many user requests.
-AUTO_SCAN_MIN_USERS = 50
+# State keys. The stream's position in the tenant's log (every event up to it is out; the name
+# predates passes); on each partition, the position that user is in sync with; and whether the
+# position covers every user of the tenant (a run with neither user_ids nor user_query).
+POSITION_KEY = "log_checkpoint"
+EVERY_USER_KEY = "log_checkpoint_every_user"
 
 EVENT_TYPES_SCHEMA = {
     "type": "object",
@@ -73,10 +84,13 @@ class UserLogsStream(Auth0Stream):
         self._kept_types = frozenset(types) if types else None
         self._prefetcher: PrefetchingReader | None = None
         self._extracted_at = utc_now()
+        self._run_started = datetime.datetime.now(datetime.timezone.utc)
         self._newest_emitted: str | None = None
-        self._scan: ScanResult | None = None
-        self._next_checkpoint: str | None = None
-        self._planned = False
+        # A pass's newest date per user since its last STATE, and every user it served.
+        self._pass_newest: dict[str, str] = {}
+        self._pass_users: set[str] = set()
+        self._first_users_page: dict[str, t.Any] | None = None
+        self._first_pass_page: LogPage | None = None
 
     @property
     def state_manager(self) -> IndexedStateManager:
@@ -103,19 +117,139 @@ class UserLogsStream(Auth0Stream):
         return int(self.config.get("page_size") or DEFAULT_PAGE_SIZE)
 
     @cached_property
-    def partitions(self) -> list[dict]:  # type: ignore[override]
-        """One partition per user: those configured, else every user the tenant has."""
+    def partitions(self) -> list[dict] | None:  # type: ignore[override]
+        """One partition per user read one by one; None when the run is one pass."""
+        if self.run_plan.tenant_pass:
+            return None
+        return [{"user_id": user_id} for user_id in self._listed_users]
+
+    @cached_property
+    def run_plan(self) -> Plan:
+        """How this run reads: per user or one pass over the tenant's log, and why."""
+        strategy = self.config.get("strategy") or "auto"
+        known = None if self._every_user else len(self._listed_users)
+        if worth_surveying(strategy, known):
+            plan = self._surveyed_plan(strategy)
+        else:
+            plan = choose(self._plan_inputs(strategy, newest=(), oldest=None))
+        how = "one pass over the tenant's log" if plan.tenant_pass else "user by user"
+        self.logger.info("Reading %s: %s", how, plan.reason)
+        return plan
+
+    @property
+    def _every_user(self) -> bool:
+        return self.config.get("user_ids") is None and not self.config.get("user_query")
+
+    @cached_property
+    def _listed_users(self) -> list[str]:
+        """The selected users: configured, or listed from the tenant."""
         user_ids = self.config.get("user_ids")
-        if user_ids is None:
-            listing = UserDiscovery(
-                self.connection.api,
-                self.url_base,
-                user_query=self.config.get("user_query"),
-                method=self.config.get("user_discovery") or "auto",
-            ).discover()
-            self.connection.progress.users_found_by = listing.found_by
-            user_ids = listing.user_ids
-        return [{"user_id": user_id} for user_id in user_ids]
+        if user_ids is not None:
+            return list(user_ids)
+        listing = self._discovery.discover(self._first_users_page)
+        self.connection.progress.users_found_by = listing.found_by
+        return listing.user_ids
+
+    @cached_property
+    def _discovery(self) -> UserDiscovery:
+        return UserDiscovery(
+            self.connection.api,
+            self.url_base,
+            user_query=self.config.get("user_query"),
+            method=self.config.get("user_discovery") or "auto",
+        )
+
+    @cached_property
+    def _tenant_log(self) -> TenantLog:
+        return TenantLog(self.connection.api, self.url_base)
+
+    def _surveyed_plan(self, strategy: str) -> Plan:
+        """The plan, after a look at the tenant: its newest events and, if needed, its oldest."""
+        log = self._tenant_log
+        try:
+            newest = log.newest()
+            oldest = None
+            if not self._start_date and not self._covering_position():
+                # A first pass starts at the oldest event: in the newest page, if it is short.
+                if len(newest) < PAGE_SIZE:
+                    oldest = min(newest, key=lambda e: parse_date(e["date"]), default=None)
+                else:
+                    oldest = log.oldest()
+            inputs = self._plan_inputs(
+                strategy,
+                newest=tuple(parse_date(e["date"]) for e in newest),
+                oldest=parse_date(oldest["date"]) if oldest else None,
+            )
+            if len(newest) >= PAGE_SIZE:
+                # The pass's own first page: it tells the rate where the pass would begin.
+                with contextlib.suppress(PositionRefused):
+                    self._first_pass_page = log.first_page(pass_start(inputs)[0])
+        except ClientError as error:
+            if strategy == "tenant_scan" or error.response.status_code != HTTPStatus.FORBIDDEN:
+                raise
+            self.logger.warning("Reading users one by one: %s", error)
+            return choose(self._plan_inputs("per_user", newest=(), oldest=None))
+        first = self._first_pass_page
+        if first is not None:
+            dates = tuple(parse_date(e["date"]) for e in first.events)
+            inputs = dataclasses.replace(inputs, first_page_dates=dates)
+        return choose(inputs)
+
+    def _plan_inputs(
+        self,
+        strategy: str,
+        *,
+        newest: tuple[datetime.datetime, ...],
+        oldest: datetime.datetime | None,
+    ) -> Inputs:
+        if strategy == "per_user" or not self._every_user:
+            users: int | None = len(self._listed_users)
+            listed = True
+        else:
+            users, listed = self._user_count(), False
+        position = self._covering_position()
+        uncovered: tuple[str, ...] = ()
+        if position and not self._every_user and strategy != "per_user":
+            markers = self._partition_markers()
+            uncovered = tuple(u for u in self._listed_users if markers.get(u) != position)
+        return Inputs(
+            strategy=strategy,
+            every_user=self._every_user,
+            users=users,
+            users_listed=listed,
+            position=position,
+            uncovered=uncovered,
+            start=self._start_date,
+            now=datetime.datetime.now(datetime.timezone.utc),
+            newest_dates=newest,
+            oldest_retained=oldest,
+        )
+
+    def _covering_position(self) -> str | None:
+        """The stored position, when a pass from it serves the selected users."""
+        position = self.stream_state.get(POSITION_KEY)
+        if not position:
+            return None
+        if self.stream_state.get(EVERY_USER_KEY):
+            return position
+        # Only the users it names: a run over every user must start again from the start.
+        return None if self._every_user else position
+
+    def _partition_markers(self) -> dict[str, str | None]:
+        return {
+            p["context"]["user_id"]: p.get(POSITION_KEY)
+            for p in self.stream_state.get("partitions", [])
+        }
+
+    def _user_count(self) -> int | None:
+        """The tenant's users as user search counts them (1,000 means 1,000 or more)."""
+        try:
+            self._first_users_page = self._discovery.first_page()
+        except ClientError as error:
+            if error.response.status_code != HTTPStatus.FORBIDDEN:
+                raise
+            return None  # no read:users: a pass names the users; reading one by one cannot
+        return int(self._first_users_page.get("total") or 0)
 
     def bookmark(self, context: Context | None) -> datetime.datetime | None:
         """The date of the newest event emitted for this user by earlier runs."""
@@ -134,28 +268,21 @@ class UserLogsStream(Auth0Stream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """The user's events at or after the cutoff, each once, of the kept types."""
         if not context:  # singer-sdk syncs one empty context when there are no partitions
-            self._report_no_users()
+            self._sync_without_partitions()
             return
         # Every earlier user is finished: checkpoint now, so a crash loses at most this user.
         if self._tap.state_writer.checkpoint_due():
             self._write_state_message()
         progress = self.connection.progress
-        progress.users_total = len(self.partitions)
-        if not self._planned:
-            self._plan_tenant_scan()
+        progress.users_total = len(self.partitions or ())
         user_id = context["user_id"]
-        scanned = self._scan is not None and user_id in self._scan.users
-        # A scanned user gets every event the pass found for it, late-indexed ones included.
-        cutoff = self._start_date if scanned else self.cutoff(context)
-        bookmark = None if scanned else self.bookmark(context)
+        cutoff = self.cutoff(context)
+        bookmark = self.bookmark(context)
         self._keep_bookmark_from_regressing(context)
         seen: set[str] = set()
         oldest: datetime.datetime | None = None
         try:
-            pages = (
-                [self._scan.events_by_user.get(user_id, [])] if scanned else self._pages_of(user_id)
-            )
-            for page in pages:
+            for page in self._pages_of(user_id):
                 self._extracted_at = utc_now()
                 for event in page:
                     date = parse_date(event["date"])
@@ -187,7 +314,7 @@ class UserLogsStream(Auth0Stream):
         self.connection.report_progress()
         if progress.users_done == progress.users_total:
             self._stop_prefetching()
-            self._record_checkpoint()
+            self._store_position_after_reading_users()
             self.logger.info(self.connection.summary())
 
     def _increment_stream_state(
@@ -197,6 +324,12 @@ class UserLogsStream(Auth0Stream):
         date = latest_record.get(self.replication_key)
         if date and (self._newest_emitted is None or date > self._newest_emitted):
             self._newest_emitted = date
+
+    def _sync_without_partitions(self) -> None:
+        if self.run_plan.tenant_pass:
+            self._sync_tenant_pass(self.run_plan)
+        else:
+            self._report_no_users()
 
     def _report_no_users(self) -> None:
         query = self.config.get("user_query")
@@ -241,69 +374,111 @@ class UserLogsStream(Auth0Stream):
         # The configured domain, not api_url: a proxy or emulator URL does not name the tenant.
         return normalize_domain(self.config["domain"])
 
-    def _plan_tenant_scan(self) -> None:
-        """Before the first user: serve covered users from one pass over the tenant's log."""
-        self._planned = True
-        strategy = self.config.get("strategy") or "auto"
-        if strategy == "per_user":
-            return
-        scanner = TenantScanner(self.connection.api, self.url_base, self._lookback)
-        checkpoint = self.stream_state.get(CHECKPOINT_KEY)
-        covered = {
-            p["user_id"]
-            for p in self.partitions
-            if checkpoint and self.get_context_state(p).get(CHECKPOINT_KEY) == checkpoint
-        }
-        if strategy == "auto" and len(self.partitions) < AUTO_SCAN_MIN_USERS:
-            return
-        try:
-            if (
-                checkpoint
-                and covered
-                and (strategy == "tenant_scan" or len(covered) >= AUTO_SCAN_MIN_USERS)
-            ):
-                budget = None if strategy == "tenant_scan" else len(covered)
-                self._scan = scanner.scan(checkpoint, covered, budget=budget)
-            if self._scan is not None:
-                self._scan.users = covered
-                self._next_checkpoint = self._scan.checkpoint
-                self.logger.info(
-                    "Read the tenant's log from its checkpoint in %d requests: %d users "
-                    "served without a request of their own, %d read one by one",
-                    self._scan.requests,
-                    len(covered),
-                    len(self.partitions) - len(covered),
-                )
-            else:
-                # No usable checkpoint: every user is read on its own; start one for next time.
-                self._next_checkpoint = scanner.newest_settled_log_id() or checkpoint
-        except ClientError as error:
-            if strategy == "tenant_scan" or error.response.status_code != HTTPStatus.FORBIDDEN:
-                raise
-            self.logger.warning("Reading users one by one: %s", error)
+    def _store_position_after_reading_users(self) -> None:
+        """Every selected user is read up to the run's start: a later pass may start there.
 
-    def _record_checkpoint(self) -> None:
-        """Every user is in sync with the new checkpoint; the next run may scan from it."""
-        if not self._next_checkpoint:
+        Per-user pages come from Auth0's search index, which may show an event minutes after
+        its log_id was given, so the position stands the look-back before the run began.
+        """
+        position = log_id_at(self._run_started - self._lookback)
+        self._set_position(position, {p["user_id"] for p in self.partitions or ()})
+
+    def _set_position(self, position: str, users: set[str] | None) -> None:
+        """Store the pass position and whom it covers (None: every user of the tenant)."""
+        self.stream_state[POSITION_KEY] = position
+        if users is None:
+            self.stream_state[EVERY_USER_KEY] = True
             return
-        self.stream_state[CHECKPOINT_KEY] = self._next_checkpoint
-        for partition in self.partitions:
-            self.get_context_state(partition)[CHECKPOINT_KEY] = self._next_checkpoint
+        self.stream_state.pop(EVERY_USER_KEY, None)
+        for user_id in users:
+            self.get_context_state({"user_id": user_id})[POSITION_KEY] = position
+
+    # One pass over the tenant's log.
+
+    def _sync_tenant_pass(self, plan: Plan) -> None:
+        """Emit the pass's events as pages arrive; STATE carries the position reached."""
+        assert plan.pass_from is not None  # a pass plan always has a start
+        selected = None if self._every_user else set(self._listed_users)
+        pages = pass_pages(
+            self._tenant_log,
+            self._user_reader(),
+            start=plan.pass_from,
+            backfill=[self._user_plan({"user_id": u}) for u in plan.backfill],
+            resume_at=log_id_at(self._run_started - self._lookback),
+            margin=self._log_id_margin,
+            first=self._first_pass_page,
+        )
+        position = plan.pass_from
+        state_writer = self._tap.state_writer
+        for page in pages:
+            self._extracted_at = utc_now()
+            self._emit_pass_events(page.events, selected)
+            if page.position is not None:
+                position = page.position
+                if state_writer.checkpoint_due():
+                    self._store_pass_progress(position, selected)
+                    self._write_state_message()
+            self.connection.report_progress()
+        self._store_pass_progress(position, selected)
+        progress = self.connection.progress
+        progress.users_total = progress.users_done = len(self._pass_users)
+        self.logger.info(self.connection.summary())
+
+    def _emit_pass_events(self, events: list[dict[str, t.Any]], selected: set[str] | None) -> None:
+        start = self._start_text
+        kept_types = self._kept_types
+        newest = self._pass_newest
+        emitted = 0
+        for event in events:
+            user_id = event.get("user_id")
+            if not user_id or (selected is not None and user_id not in selected):
+                continue  # an event of no user (a client's token exchange), or not selected
+            date = event.get("date") or ""
+            if (start and date < start) or (kept_types and event.get("type") not in kept_types):
+                continue
+            if date > newest.get(user_id, ""):
+                newest[user_id] = date
+            self._pass_users.add(user_id)
+            self._write_record_message(normalize_event(event, self._tenant_domain))
+            emitted += 1
+        self.connection.progress.count_events(emitted)
+
+    def _store_pass_progress(self, position: str, selected: set[str] | None) -> None:
+        """Bookmarks of the users served since the last STATE, and the position reached."""
+        for user_id, date in self._pass_newest.items():
+            state = self.get_context_state({"user_id": user_id})
+            current = state.get("replication_key_value")
+            if not current or parse_date(date) > parse_date(current):
+                state["replication_key"] = self.replication_key
+                state["replication_key_value"] = date
+        self._pass_newest.clear()
+        self._set_position(position, selected)
+
+    @cached_property
+    def _start_text(self) -> str | None:
+        """start_date in Auth0's own date format, which orders as text."""
+        start = self._start_date
+        if start is None:
+            return None
+        utc = start.astimezone(datetime.timezone.utc)
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+    @cached_property
+    def _log_id_margin(self) -> datetime.timedelta:
+        return datetime.timedelta(seconds=float(self.config.get("log_id_margin_seconds") or 0))
+
+    def _user_reader(self) -> UserLogReader:
+        return UserLogReader(
+            self.connection.api, self.url_base, self.page_size, self.connection.progress
+        )
 
     def _pages_of(self, user_id: str) -> Iterator[list[dict[str, t.Any]]]:
         """The user's raw pages: read here, or ahead of time on worker threads."""
-        reader = UserLogReader(
-            self.connection.api, self.url_base, self.page_size, self.connection.progress
-        )
+        reader = self._user_reader()
         if self.max_concurrency == 1:
-            return reader.pages(self._plan({"user_id": user_id}))
+            return reader.pages(self._user_plan({"user_id": user_id}))
         if self._prefetcher is None:
-            scanned = self._scan.users if self._scan is not None else set()
-            plans = (
-                self._plan(partition)
-                for partition in self.partitions
-                if partition["user_id"] not in scanned
-            )
+            plans = (self._user_plan(partition) for partition in self.partitions or ())
             self._prefetcher = PrefetchingReader(
                 reader,
                 plans,
@@ -312,7 +487,7 @@ class UserLogsStream(Auth0Stream):
             )
         return self._prefetcher.pages(user_id)
 
-    def _plan(self, context: Context) -> UserPlan:
+    def _user_plan(self, context: Context) -> UserPlan:
         return UserPlan(context["user_id"], self.cutoff(context))
 
     def _stop_prefetching(self) -> None:

@@ -28,7 +28,12 @@ from tap_auth0_userlogs.settings import (
     config_problems,
     unknown_setting_problems,
 )
-from tap_auth0_userlogs.streams import CHECKPOINT_KEY, LogEventTypesStream, UserLogsStream
+from tap_auth0_userlogs.streams import (
+    EVERY_USER_KEY,
+    POSITION_KEY,
+    LogEventTypesStream,
+    UserLogsStream,
+)
 
 if t.TYPE_CHECKING:
     from types import FrameType
@@ -210,14 +215,15 @@ class TapAuth0UserLogs(Tap):
 
 
 # What a state from this tap may hold at the stream level of `user_logs`: singer-sdk's keys
-# and the tenant log's checkpoint.
+# and the position in the tenant's log, with whom it covers.
 _USER_LOGS_STATE_KEYS = frozenset(
     {
         "partitions",
         "replication_key_signpost",
         "starting_replication_value",
         "progress_markers",
-        CHECKPOINT_KEY,
+        POSITION_KEY,
+        EVERY_USER_KEY,
     }
 )
 _STREAMS = (UserLogsStream.name, LogEventTypesStream.name)

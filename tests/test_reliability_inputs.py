@@ -94,6 +94,8 @@ BAD_SETTINGS = [
     ("max_requests_per_second", {"max_requests_per_second": 0}),
     ("max_requests_per_second", {"max_requests_per_second": "10"}),
     ("max_requests_per_second", {"max_requests_per_second": -1}),
+    ("log_id_margin_seconds", {"log_id_margin_seconds": -5}),
+    ("log_id_margin_seconds", {"log_id_margin_seconds": "60"}),
     ("api_url", {"api_url": 5}),
     ("api_url", {"api_url": ""}),
     ("api_url", {"api_url": "http://auth0-proxy.example.com"}),

@@ -45,7 +45,7 @@ def summary_of(caplog) -> str:
 def test_absent_user_ids_means_every_user_of_the_tenant(emulator_factory):
     emulator = emulator_factory(TenantSpec(users=30, events_per_user=(0, 4), seed=12))
 
-    result = run_sync(tap_config(emulator, user_ids=None))
+    result = run_sync(tap_config(emulator, user_ids=None, strategy="per_user"))
 
     assert set(bookmarks(result.final_state)) == set(emulator.tenant.user_ids())
     assert set(result.log_ids()) == emulator.tenant.expected_log_ids()
@@ -168,7 +168,7 @@ def test_the_summary_says_how_many_users_were_found_and_how(emulator_factory, ca
     emulator = free_plan(emulator_factory, TenantSpec(users=1100, events_per_user=0, seed=21))
     caplog.set_level(logging.INFO)
 
-    run_sync(tap_config(emulator, user_ids=None))
+    run_sync(tap_config(emulator, user_ids=None, strategy="per_user"))
 
     summary = summary_of(caplog)
     assert "1100/1100 users" in summary

@@ -29,7 +29,7 @@ def test_slows_down_before_the_bucket_is_empty(emulator_factory):
     started = time.monotonic()
     # One at a time: this is about pacing by the headers, not the first concurrent wave
     # (which, before any header is known, can take a bucket of 4 in one go).
-    result = run_sync(tap_config(emulator, max_concurrency=1))
+    result = run_sync(tap_config(emulator, max_concurrency=1, strategy="per_user"))
 
     assert set(result.log_ids()) == emulator.tenant.expected_log_ids()
     assert emulator.counters.rate_limited == 0

@@ -1,4 +1,4 @@
-"""strategy: tenant_scan serves bookmarked users from one pass over the tenant's log."""
+"""The tenant's log as the engine: a pass serves every user, first run included."""
 
 from __future__ import annotations
 
@@ -13,86 +13,176 @@ UTC = datetime.timezone.utc
 
 
 def add_new_events(emulator, users: list[str], count: int) -> set[str]:
-    added = set()
-    for i in range(count):
-        added.add(emulator.tenant.add_event(users[i % len(users)])["log_id"])
-    return added
+    return {emulator.tenant.add_event(users[i % len(users)])["log_id"] for i in range(count)}
 
 
-def test_tenant_scan_loads_exactly_what_per_user_loads(emulator_factory):
+def logs_requests(emulator) -> int:
+    return emulator.counters.requests(endpoint="logs")
+
+
+def test_a_pass_loads_exactly_what_per_user_loads(emulator_factory):
     emulator = emulator_factory(TenantSpec(users=40, events_per_user=(0, 30), seed=41))
     users = emulator.tenant.user_ids()
     per_user_1 = run_sync(tap_config(emulator, strategy="per_user"))
-    scan_1 = run_sync(tap_config(emulator, strategy="tenant_scan"))
+    pass_1 = run_sync(tap_config(emulator, strategy="tenant_scan"))
     add_new_events(emulator, users[::3], 250)
-    mark = datetime.datetime.fromisoformat(bookmarks(scan_1.final_state)[users[5]])
+    mark = datetime.datetime.fromisoformat(bookmarks(pass_1.final_state)[users[5]])
     late = emulator.tenant.add_event(users[5], date=mark - datetime.timedelta(minutes=4))
 
     per_user_2 = run_sync(tap_config(emulator, strategy="per_user"), state=per_user_1.final_state)
-    scan_2 = run_sync(tap_config(emulator, strategy="tenant_scan"), state=scan_1.final_state)
+    pass_2 = run_sync(tap_config(emulator, strategy="tenant_scan"), state=pass_1.final_state)
 
     per_user_target = set(per_user_1.log_ids()) | set(per_user_2.log_ids())
-    scan_target = set(scan_1.log_ids()) | set(scan_2.log_ids())
-    assert scan_target == per_user_target == emulator.tenant.expected_log_ids()
-    assert late["log_id"] in scan_2.log_ids()
-    assert len(scan_2.log_ids()) == len(set(scan_2.log_ids()))
-    assert bookmarks(scan_2.final_state) == bookmarks(per_user_2.final_state)
+    pass_target = set(pass_1.log_ids()) | set(pass_2.log_ids())
+    assert pass_target == per_user_target == emulator.tenant.expected_log_ids()
+    assert late["log_id"] in pass_2.log_ids()
+    for run in (pass_1, pass_2):
+        assert len(run.log_ids()) == len(set(run.log_ids()))
+    # Users with events have the same bookmark either way.
+    with_events = {u for u in users if emulator.tenant.expected_log_ids([u])}
+    per_user_marks = bookmarks(per_user_2.final_state)
+    assert {u: per_user_marks[u] for u in with_events} == bookmarks(pass_2.final_state)
 
 
-def test_bookmarked_users_cost_no_request_of_their_own(emulator_factory):
-    emulator = emulator_factory(TenantSpec(users=300, events_per_user=(0, 3), seed=42))
+def test_the_first_run_over_every_user_reads_the_log_not_the_users(emulator_factory):
+    emulator = emulator_factory(TenantSpec(users=200, events_per_user=50, seed=45))
+    events = emulator.tenant.event_count
+
+    result = run_sync(tap_config(emulator, user_ids=None))
+
+    assert sorted(result.log_ids()) == sorted(emulator.tenant.expected_log_ids())
+    assert emulator.counters.requests(endpoint="user_logs") == 0
+    # One look at the user count, no listing of the users.
+    assert emulator.counters.requests(endpoint="users") <= 1
+    # The pass, its closing empty page, and the look at the newest and oldest events.
+    assert emulator.counters.requests() <= 1.2 * math.ceil(events / 100) + 3
+
+
+def test_the_next_run_costs_the_new_events(emulator_factory):
+    emulator = emulator_factory(TenantSpec(users=200, events_per_user=5, seed=46))
+    first = run_sync(tap_config(emulator, user_ids=None))
+    new = add_new_events(emulator, emulator.tenant.user_ids(), 300)
+    emulator.reset_counters()
+
+    second = run_sync(tap_config(emulator, user_ids=None), state=first.final_state)
+
+    assert sorted(second.log_ids()) == sorted(new)
+    assert emulator.counters.requests(endpoint="user_logs") == 0
+    assert emulator.counters.requests() <= 1.2 * 3 + 3
+
+
+def test_a_busy_tenant_gets_a_position_on_its_first_run(emulator_factory):
+    spec = TenantSpec.busy(users=300, events_per_minute=60, history_hours=2, seed=47)
+    emulator = emulator_factory(spec)
+
+    first = run_sync(tap_config(emulator, user_ids=None))
+    new = add_new_events(emulator, emulator.tenant.user_ids(), 120)
+    emulator.reset_counters()
+    second = run_sync(tap_config(emulator, user_ids=None), state=first.final_state)
+
+    assert first.final_state["bookmarks"]["user_logs"]["log_checkpoint"]
+    assert sorted(second.log_ids()) == sorted(new)
+    assert emulator.counters.requests() <= 6
+
+
+def test_a_handful_of_configured_users_stays_per_user(emulator):
+    first = run_sync(tap_config(emulator))
+    run_sync(tap_config(emulator), state=first.final_state)
+
+    assert logs_requests(emulator) == 0
+    assert emulator.counters.requests(endpoint="logs_search") == 0
+
+
+def test_listed_users_the_position_does_not_cover_are_read_up_to_it(emulator_factory):
+    emulator = emulator_factory(TenantSpec(users=60, events_per_user=(1, 20), seed=48))
     users = emulator.tenant.user_ids()
-    first = run_sync(tap_config(emulator, strategy="tenant_scan"))
-    new = add_new_events(emulator, users, 500)
+    first = run_sync(tap_config(emulator, user_ids=users[:50], strategy="tenant_scan"))
+    new = add_new_events(emulator, users, 120)
     emulator.reset_counters()
 
     second = run_sync(tap_config(emulator, strategy="tenant_scan"), state=first.final_state)
 
+    delivered = set(first.log_ids()) | set(second.log_ids())
+    assert delivered == emulator.tenant.expected_log_ids()
+    assert len(second.log_ids()) == len(set(second.log_ids()))
     assert new <= set(second.log_ids())
-    assert emulator.counters.requests(endpoint="user_logs") == 0
-    # 500 new events (and the few inside the look-back overlap) at 100 a request.
-    assert emulator.counters.requests(endpoint="logs") <= 2 * math.ceil(500 / 100)
+    read_alone = {r.user_id for r in emulator.request_log if r.endpoint == "user_logs"}
+    assert read_alone == set(users[50:])
 
 
-def test_users_the_pass_does_not_cover_are_read_one_by_one(emulator_factory):
-    emulator = emulator_factory(TenantSpec(users=60, events_per_user=2, seed=43))
-    first = run_sync(tap_config(emulator, user_ids=None, strategy="tenant_scan"))
-    newcomer = emulator.tenant.add_user()["user_id"]
-    joined = {emulator.tenant.add_event(newcomer)["log_id"] for _ in range(3)}
-    emulator.reset_counters()
+def test_a_run_over_every_user_after_listed_runs_starts_again(emulator_factory):
+    emulator = emulator_factory(TenantSpec(users=40, events_per_user=(1, 10), seed=49))
+    users = emulator.tenant.user_ids()
+    first = run_sync(tap_config(emulator, user_ids=users[:20], strategy="tenant_scan"))
 
     second = run_sync(
         tap_config(emulator, user_ids=None, strategy="tenant_scan"), state=first.final_state
     )
 
-    assert joined <= set(second.log_ids())
-    assert emulator.counters.requests(endpoint="user_logs") == 1
-    user_log_paths = {r.user_id for r in emulator.request_log if r.endpoint == "user_logs"}
-    assert user_log_paths == {newcomer}
+    # Users outside the first selection were never read: their history is read now.
+    assert set(second.log_ids()) >= emulator.tenant.expected_log_ids(users[20:])
 
 
-def test_refused_checkpoint_falls_back_to_reading_every_user(emulator_factory, caplog):
-    emulator = emulator_factory(TenantSpec(users=55, events_per_user=3, seed=44))
-    first = run_sync(tap_config(emulator, strategy="tenant_scan"))
-    state = first.final_state
-    ancient = "900" + "20200101000000" + "0" * 39
-    state["bookmarks"]["user_logs"]["log_checkpoint"] = ancient
-    for partition in state["bookmarks"]["user_logs"]["partitions"]:
-        partition["log_checkpoint"] = ancient
-    new = add_new_events(emulator, emulator.tenant.user_ids(), 20)
-    emulator.reset_counters()
+def test_events_of_no_user_and_of_unselected_users_are_not_emitted(emulator_factory):
+    emulator = emulator_factory(TenantSpec(users=30, events_per_user=4, seed=50))
+    users = emulator.tenant.user_ids()
+    emulator.tenant.add_event(None)
+
+    result = run_sync(tap_config(emulator, user_ids=users[:15], strategy="tenant_scan"))
+
+    assert sorted(result.log_ids()) == sorted(emulator.tenant.expected_log_ids(users[:15]))
+
+
+def test_a_start_date_older_than_retention_is_read_through_search(emulator_factory, caplog):
+    emulator = emulator_factory(
+        TenantSpec(users=30, events_per_user=(2, 12), seed=51, history_days=20),
+        retention_days=5,
+        expired_checkpoint="400",
+    )
     caplog.set_level(logging.WARNING)
+    start = (datetime.datetime.now(UTC) - datetime.timedelta(days=10)).isoformat()
 
-    second = run_sync(tap_config(emulator, strategy="tenant_scan"), state=state)
+    result = run_sync(tap_config(emulator, user_ids=None, start_date=start))
 
-    assert new <= set(second.log_ids())
-    assert emulator.counters.requests(endpoint="user_logs") == 55
-    assert any("refused the log checkpoint" in r.getMessage() for r in caplog.records)
-    assert second.final_state["bookmarks"]["user_logs"]["log_checkpoint"] != ancient
+    assert sorted(result.log_ids()) == sorted(emulator.tenant.expected_log_ids(since=start))
+    assert any("refused to read its log" in r.getMessage() for r in caplog.records)
+    assert result.final_state["bookmarks"]["user_logs"]["log_checkpoint"]
 
 
-def test_auto_never_scans_a_handful_of_users(emulator):
-    first = run_sync(tap_config(emulator))
-    run_sync(tap_config(emulator), state=first.final_state)
+def test_start_date_bounds_the_first_pass(emulator_factory):
+    emulator = emulator_factory(TenantSpec(users=30, events_per_user=(5, 15), seed=52))
+    start = (datetime.datetime.now(UTC) - datetime.timedelta(days=3)).isoformat()
 
-    assert emulator.counters.requests(endpoint="logs") == 0
+    result = run_sync(tap_config(emulator, user_ids=None, start_date=start))
+
+    assert sorted(result.log_ids()) == sorted(emulator.tenant.expected_log_ids(since=start))
+
+
+def test_a_quiet_tenants_first_pass_reads_its_whole_log(emulator_factory):
+    emulator = emulator_factory(TenantSpec(users=12, events_per_user=5, seed=53))
+
+    result = run_sync(tap_config(emulator, strategy="tenant_scan"))
+
+    assert sorted(result.log_ids()) == sorted(emulator.tenant.expected_log_ids())
+
+
+def test_an_event_filed_below_served_log_ids_needs_the_margin(emulator_factory):
+    emulator = emulator_factory(TenantSpec(users=30, events_per_user=4, seed=54))
+    users = emulator.tenant.user_ids()
+    emulator.tenant.add_event(users[0])  # the log now ends just now: passes stop there
+    plain = run_sync(tap_config(emulator, user_ids=None))
+    with_margin = run_sync(tap_config(emulator, user_ids=None, log_id_margin_seconds=7200))
+    # Filed up to an hour below the end of the log, which both passes have read.
+    emulator.late_log_id_seconds = 3600
+    late = emulator.tenant.add_event(users[3])["log_id"]
+
+    missed = run_sync(tap_config(emulator, user_ids=None), state=plain.final_state)
+    caught = run_sync(
+        tap_config(emulator, user_ids=None, log_id_margin_seconds=7200),
+        state=with_margin.final_state,
+    )
+
+    # The trade: without a margin the late event is lost; with one it is read, and so is
+    # every event of the margin's span, again.
+    assert late not in missed.log_ids()
+    assert late in caught.log_ids()

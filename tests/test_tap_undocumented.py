@@ -77,7 +77,7 @@ def test_a_checkpoint_pass_ends_on_an_empty_page(emulator_factory):
 
 @pytest.mark.parametrize(
     ("reading", "warning"),
-    [("400", "refused the log checkpoint"), ("oldest", "retention has passed")],
+    [("400", "refused to read its log"), ("oldest", "retention has passed")],
 )
 def test_a_checkpoint_older_than_retention_is_warned_under_either_answer(
     emulator_factory, caplog, reading, warning
@@ -113,7 +113,7 @@ def test_a_free_bucket_delivers_everything_under_either_reset_reading(
         retry_after=retry_after,
     )
 
-    result = run_sync(tap_config(emulator))
+    result = run_sync(tap_config(emulator, strategy="per_user"))
 
     assert sorted(result.log_ids()) == sorted(emulator.tenant.expected_log_ids())
     assert emulator.counters.requests(endpoint="user_logs", status=200) == 12

@@ -1,0 +1,188 @@
+"""The tenant's log in checkpoint mode (`/api/v2/logs?from=…&take=100`): every event of every
+user, 100 a request, in log_id order, with no result cap.
+
+A pass streams pages as they arrive, each with the position after it (the last log_id it
+holds), so the caller can emit, checkpoint and resume mid-pass. A pass can start from a
+stored position or from a time: a log_id is `900` + YYYYMMDDhhmmss + digits (undocumented,
+seen in real data), so `900` + a time + zeros sorts before every event ingested in that
+second, as Elastic's Auth0 integration starts its passes. Auth0 orders checkpoint mode by
+log_id "rather than log generation time, to prevent skipping past records due to Auth0
+system delays": an event indexed late gets a later log_id, so a pass needs no look-back.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import typing as t
+from dataclasses import dataclass
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+from tap_auth0_userlogs.errors import TapUserError
+from tap_auth0_userlogs.events import parse_date
+from tap_auth0_userlogs.log_search import ceil_second, floor_second, lucene_time
+from tap_auth0_userlogs.management_api import ClientError, payload
+from tap_auth0_userlogs.paging import RESULT_CAP
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tap_auth0_userlogs.management_api import ManagementAPI
+
+LOGS_PATH = "/api/v2/logs"
+PAGE_SIZE = 100
+TENANT_LOG_SCOPES = "read:logs (needed to read the tenant's log)"
+_LOG_ID_TIME = slice(3, 17)
+_LOG_ID_TAIL = "0" * 39
+
+logger = logging.getLogger("tap-auth0-userlogs.tenant_log")
+
+
+class PositionRefused(Exception):
+    """Auth0 refused to read from a position (400): older than the tenant's log retention."""
+
+
+def log_id_at(moment: datetime.datetime) -> str:
+    """A position just before every event Auth0 ingested from `moment`'s second on."""
+    utc = moment.astimezone(datetime.timezone.utc)
+    return "900" + utc.strftime("%Y%m%d%H%M%S") + _LOG_ID_TAIL
+
+
+def log_id_time(log_id: str) -> datetime.datetime | None:
+    """The ingestion second a log_id carries, if it has the layout seen in real data."""
+    try:
+        return datetime.datetime.strptime(log_id[_LOG_ID_TIME], "%Y%m%d%H%M%S").replace(
+            tzinfo=datetime.timezone.utc
+        )
+    except ValueError:
+        return None
+
+
+def log_id_order(log_id: str) -> tuple[int, str]:
+    """Sort key of log_ids as Auth0 orders them: numbers of one width, compared as text."""
+    return (len(log_id), log_id)
+
+
+def is_after(log_id: str, position: str) -> bool:
+    """Whether `log_id` comes after `position` in the tenant's log."""
+    return log_id_order(log_id) > log_id_order(position)
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """One page of a pass and the position after it."""
+
+    events: list[dict[str, t.Any]]
+    position: str
+
+
+class TenantLog:
+    """Reads the tenant's log: passes in checkpoint mode, and date windows by search."""
+
+    def __init__(self, api: ManagementAPI, base_url: str) -> None:
+        self._api = api
+        self._base_url = base_url
+        self._url = f"{base_url}{LOGS_PATH}"
+
+    def first_page(self, position: str) -> LogPage:
+        """The first page of a pass from `position` (empty at the end of the log)."""
+        return next(self.pass_from(position), LogPage([], position))
+
+    def pass_from(self, position: str, first: LogPage | None = None) -> Iterator[LogPage]:
+        """Every event after `position`, page by page, until Auth0 answers an empty page.
+
+        A short page only means "no more yet": the log is read to its end when a page comes
+        back empty. Raises PositionRefused when Auth0 answers 400 to the first request.
+        `first` is the first page, when it was read already (to estimate the pass).
+        """
+        if first is not None:
+            if not first.events:
+                return
+            yield first
+            position = first.position
+        url, params = self._url, {"from": position, "take": PAGE_SIZE}
+        first_request = first is None
+        while True:
+            try:
+                response = self._api.get(url, params, endpoint="logs", scopes=TENANT_LOG_SCOPES)
+            except ClientError as error:
+                if first_request and error.response.status_code == HTTPStatus.BAD_REQUEST:
+                    raise PositionRefused(str(error)) from None
+                raise
+            first_request = False
+            events = payload(response)
+            if not isinstance(events, list):
+                msg = "Auth0's /api/v2/logs answered without a list of events"
+                raise TapUserError(msg)
+            if not events:
+                return
+            position = events[-1]["log_id"]
+            yield LogPage(events, position)
+            url, params = self._next(response, position)
+
+    def newest(self) -> list[dict[str, t.Any]]:
+        """The 100 newest events by date (one request): they tell the tenant's event rate."""
+        return self._search_page("", 0, sort="date:-1")
+
+    def oldest(self) -> dict[str, t.Any] | None:
+        """The oldest event Auth0 still keeps, by date (one request)."""
+        events = self._search_page("", 0, sort="date:1", per_page=1)
+        return events[0] if events else None
+
+    def span(
+        self, since: datetime.datetime, until: datetime.datetime
+    ) -> Iterator[list[dict[str, t.Any]]]:
+        """Every event dated in [since, until], newest first, through date-window searches.
+
+        For spans Auth0 will not start a pass from. Windows are whole seconds; a window whose
+        10th page comes back full continues below its oldest event, and the events of that
+        boundary second, read twice, are passed on once.
+        """
+        upper = ceil_second(until)
+        lower = floor_second(since)
+        last_page = RESULT_CAP // PAGE_SIZE - 1
+        boundary: set[str] = set()
+        while True:
+            query = f"date:[{lucene_time(lower)} TO {lucene_time(upper)}]"
+            events: list[dict[str, t.Any]] = []
+            for page in range(last_page + 1):
+                events = self._search_page(query, page, sort="date:-1")
+                fresh = [e for e in events if e["log_id"] not in boundary]
+                if fresh:
+                    yield fresh
+                if len(events) < PAGE_SIZE:
+                    return
+            oldest = ceil_second(parse_date(events[-1]["date"]))
+            if oldest >= upper:
+                msg = (
+                    f"More than {RESULT_CAP} events of the tenant fall within the second before "
+                    f"{lucene_time(oldest)}; Auth0's search cannot page past them"
+                )
+                raise TapUserError(msg)
+            # The next window repeats the events of the page dated in its last second.
+            repeated_from = oldest - datetime.timedelta(seconds=1)
+            boundary = {e["log_id"] for e in events if parse_date(e["date"]) >= repeated_from}
+            upper = oldest
+
+    def _search_page(
+        self, query: str, page: int, *, sort: str, per_page: int = PAGE_SIZE
+    ) -> list[dict[str, t.Any]]:
+        params: dict[str, t.Any] = {"sort": sort, "per_page": per_page, "page": page}
+        if query:
+            params["q"] = query
+        events = payload(
+            self._api.get(self._url, params, endpoint="logs_search", scopes=TENANT_LOG_SCOPES)
+        )
+        if not isinstance(events, list):
+            msg = "Auth0's /api/v2/logs answered without a list of events"
+            raise TapUserError(msg)
+        return events
+
+    def _next(self, response: t.Any, position: str) -> tuple[str, dict[str, t.Any]]:
+        """Follow Auth0's `Link: <...>; rel="next"`, but only to the tenant's own host."""
+        link = response.links.get("next", {}).get("url")
+        ours = urlsplit(self._base_url)
+        if link and urlsplit(link)[:2] == ours[:2]:  # same scheme and host: the token may go
+            return link, {}
+        return self._url, {"from": position, "take": PAGE_SIZE}
