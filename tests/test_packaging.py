@@ -6,10 +6,7 @@ tests/e2e/test_release.py.
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 
 from tests.tap_support import REPO_ROOT
 from tests.test_readme import load_script
@@ -41,15 +38,7 @@ def test_hub_definition_marks_the_secrets_sensitive_and_every_kind_is_meltanos()
 
 
 def test_about_reports_the_version_of_pyproject():
-    about = subprocess.run(
-        [sys.executable, "-m", "tap_auth0_userlogs.tap", "--about", "--format=json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO_ROOT,
-    )
-
-    assert json.loads(about.stdout)["version"] == VERSION
+    assert load_script("hub_definition").about()["version"] == VERSION
 
 
 def test_the_version_is_written_only_in_pyproject():
