@@ -35,9 +35,9 @@ if t.TYPE_CHECKING:
 DEFAULT_HEADROOM = 0.05
 # Never sleep longer than this on one header: a wrong clock or header must not stall a run.
 MAX_WAIT_SECONDS = 60.0
-# Until a refill rate is measured, assume the slowest published one (Free: 2/s, here 1/s).
-# A bucket of two or more still yields twice this, and measuring starts from there.
-ASSUMED_REFILL_PER_SECOND = 1.0
+# Until a refill rate is measured, assume the slowest published one: reading logs on
+# Essentials and Professional, 100 a minute (Free's whole bucket refills at 2/s).
+ASSUMED_REFILL_PER_SECOND = 100 / 60
 # The bucket gate spends a little under the measured refill, so noise does not cause 429s.
 REFILL_SAFETY = 0.97
 # A refill measurement needs this many seconds and tokens (remaining is a whole number, so
