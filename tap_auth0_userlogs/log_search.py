@@ -3,7 +3,7 @@
 The search endpoint has the same cap, so a window whose 10th page comes back full is split:
 the part already read (down to the oldest event seen) is done, and reading continues in the
 window below it. Each 1,000 events cost 10 requests; nothing is fetched twice except events
-in the boundary second (windows are whole seconds), which the caller drops by log_id.
+in the boundary second (windows are whole seconds), which are passed on once.
 """
 
 from __future__ import annotations
@@ -50,14 +50,14 @@ def lucene_time(moment: datetime.datetime) -> str:
     return floor_second(moment).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def user_window_query(
-    user_id: str, since: datetime.datetime | None, until: datetime.datetime
+def window_query(
+    user_id: str | None, since: datetime.datetime | None, until: datetime.datetime
 ) -> str:
-    """Events of `user_id` dated from `since` (or ever) up to `until`, both inclusive, the
-    window widened to whole seconds."""
+    """Events (of `user_id`, or of every user) dated from `since` (or ever) up to `until`,
+    both inclusive, the window widened to whole seconds."""
     lower = lucene_time(floor_second(since)) if since else "*"
-    upper = lucene_time(ceil_second(until))
-    return f"user_id:{lucene_quote(user_id)} AND date:[{lower} TO {upper}]"
+    dates = f"date:[{lower} TO {lucene_time(ceil_second(until))}]"
+    return f"user_id:{lucene_quote(user_id)} AND {dates}" if user_id else dates
 
 
 def search_user_pages(
@@ -69,29 +69,49 @@ def search_user_pages(
     until: datetime.datetime,
 ) -> Iterator[list[dict[str, t.Any]]]:
     """Pages of the events of `user_id` dated in [since, until], newest first."""
+    return search_pages(api, base_url, user_id, since=since, until=until, scopes=SEARCH_SCOPES)
+
+
+def search_pages(
+    api: ManagementAPI,
+    base_url: str,
+    user_id: str | None,
+    *,
+    since: datetime.datetime | None,
+    until: datetime.datetime,
+    scopes: str,
+) -> Iterator[list[dict[str, t.Any]]]:
+    """Pages of the events (of `user_id`, or of every user) dated in [since, until], newest
+    first, each event once: the boundary second two windows share is passed on once."""
     last_page = RESULT_CAP // SEARCH_PAGE_SIZE - 1
     upper = until
+    boundary: set[str] = set()
+    whose = f"user {user_id}" if user_id else "the tenant"
     while True:
-        query = user_window_query(user_id, since, upper)
+        query = window_query(user_id, since, upper)
+        events: list[dict[str, t.Any]] = []
         for page in range(last_page + 1):
             response = api.get(
                 f"{base_url}/api/v2/logs",
                 {"q": query, "page": page, "per_page": SEARCH_PAGE_SIZE, "sort": "date:-1"},
                 endpoint="logs_search",
-                scopes=SEARCH_SCOPES,
+                scopes=scopes,
             )
             events = payload(response)
-            if events:
-                yield events
+            fresh = [e for e in events if e["log_id"] not in boundary]
+            if fresh:
+                yield fresh
             if len(events) < SEARCH_PAGE_SIZE:
                 return
-        # The 10th page was full: continue in the window below the oldest event read (its
-        # whole second is read again; the caller drops repeats by log_id).
+        # The 10th page was full: continue in the window below the oldest event read, whose
+        # whole second is read again.
         oldest = ceil_second(parse_date(events[-1]["date"]))
         if oldest >= ceil_second(upper):
             msg = (
-                f"More than {RESULT_CAP} events of user {user_id} fall within the second "
+                f"More than {RESULT_CAP} events of {whose} fall within the second "
                 f"before {lucene_time(oldest)}; Auth0's search cannot page past them"
             )
             raise TapUserError(msg)
+        repeated_from = oldest - datetime.timedelta(seconds=1)
+        boundary = {e["log_id"] for e in events if parse_date(e["date"]) >= repeated_from}
         upper = oldest

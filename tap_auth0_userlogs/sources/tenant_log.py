@@ -20,10 +20,8 @@ from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from tap_auth0_userlogs.errors import TapUserError
-from tap_auth0_userlogs.events import parse_date
-from tap_auth0_userlogs.log_search import ceil_second, floor_second, lucene_time
+from tap_auth0_userlogs.log_search import search_pages
 from tap_auth0_userlogs.management_api import ClientError, payload
-from tap_auth0_userlogs.paging import RESULT_CAP
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -133,37 +131,11 @@ class TenantLog:
     def span(
         self, since: datetime.datetime, until: datetime.datetime
     ) -> Iterator[list[dict[str, t.Any]]]:
-        """Every event dated in [since, until], newest first, through date-window searches.
-
-        For spans Auth0 will not start a pass from. Windows are whole seconds; a window whose
-        10th page comes back full continues below its oldest event, and the events of that
-        boundary second, read twice, are passed on once.
-        """
-        upper = ceil_second(until)
-        lower = floor_second(since)
-        last_page = RESULT_CAP // PAGE_SIZE - 1
-        boundary: set[str] = set()
-        while True:
-            query = f"date:[{lucene_time(lower)} TO {lucene_time(upper)}]"
-            events: list[dict[str, t.Any]] = []
-            for page in range(last_page + 1):
-                events = self._search_page(query, page, sort="date:-1")
-                fresh = [e for e in events if e["log_id"] not in boundary]
-                if fresh:
-                    yield fresh
-                if len(events) < PAGE_SIZE:
-                    return
-            oldest = ceil_second(parse_date(events[-1]["date"]))
-            if oldest >= upper:
-                msg = (
-                    f"More than {RESULT_CAP} events of the tenant fall within the second before "
-                    f"{lucene_time(oldest)}; Auth0's search cannot page past them"
-                )
-                raise TapUserError(msg)
-            # The next window repeats the events of the page dated in its last second.
-            repeated_from = oldest - datetime.timedelta(seconds=1)
-            boundary = {e["log_id"] for e in events if parse_date(e["date"]) >= repeated_from}
-            upper = oldest
+        """Every event dated in [since, until], newest first, through date-window searches,
+        for spans Auth0 will not start a pass from."""
+        return search_pages(
+            self._api, self._base_url, None, since=since, until=until, scopes=TENANT_LOG_SCOPES
+        )
 
     def _search_page(
         self, query: str, page: int, *, sort: str, per_page: int = PAGE_SIZE
