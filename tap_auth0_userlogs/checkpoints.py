@@ -2,7 +2,7 @@
 
 singer-sdk deep-copies the whole state and converts it through dataclasses on every STATE
 message; with one partition per user that is quadratic in the number of users. This writer
-serializes the state once with orjson and skips a write when it would cost more than
+serializes the state once with msgspec and skips a write when it would cost more than
 `MAX_STATE_SHARE` of the time since the previous one, so small tenants get a STATE after
 every user and very large ones one every few seconds. A skipped checkpoint never loses an
 event: users finished after the last STATE are read again from their older bookmarks.

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 from requests.utils import select_proxy
 
 from tap_auth0_userlogs.errors import LOG_SCOPES, TapUserError, auth0_message, names_a_plan
-from tap_auth0_userlogs.management_api import ClientError, payload, unreachable_line
+from tap_auth0_userlogs.management_api import ClientError, unreachable_line
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -184,7 +184,7 @@ class ConnectionTest:
             # Auth0 never answered usably (unreachable, TLS, 5xx or 429 throughout).
             raise _Stop(Outcome("connection", Verdict.FAILED, str(error))) from None
         self._accepted()
-        return self._granted(probe), payload(response)
+        return self._granted(probe), response.payload
 
     def _granted(self, probe: Probe) -> Outcome:
         detail = f"GET {probe.path} with {probe.scope}, {probe.why}"

@@ -25,7 +25,7 @@ import requests
 from tap_auth0_userlogs.errors import TapUserError
 from tap_auth0_userlogs.events import parse_date
 from tap_auth0_userlogs.log_search import ceil_second, floor_second, lucene_time
-from tap_auth0_userlogs.management_api import TRANSIENT_EXCEPTIONS, ClientError, payload
+from tap_auth0_userlogs.management_api import TRANSIENT_EXCEPTIONS, ClientError
 from tap_auth0_userlogs.paging import RESULT_CAP
 
 if t.TYPE_CHECKING:
@@ -150,7 +150,7 @@ class UserDiscovery:
         response = self._api.get(
             f"{self._base_url}/api/v2/users", params, endpoint="users", scopes=USER_SCOPES
         )
-        body = payload(response)
+        body = response.payload
         if not isinstance(body, dict) or not isinstance(body.get("users"), list):
             msg = "Auth0's /api/v2/users answered without a users list"
             raise TapUserError(msg)
@@ -185,7 +185,7 @@ class UserDiscovery:
             endpoint="jobs",
             scopes=USER_SCOPES,
         )
-        job_id = payload(created)["id"]
+        job_id = created.payload["id"]
         location = self._wait_for(job_id)
         return [json.loads(line)["user_id"] for line in self._download(location) if line.strip()]
 
@@ -194,14 +194,12 @@ class UserDiscovery:
         wait = EXPORT_FIRST_POLL_SECONDS
         while time.monotonic() < deadline:
             time.sleep(wait)
-            job = payload(
-                self._api.get(
-                    f"{self._base_url}/api/v2/jobs/{job_id}",
-                    {},
-                    endpoint="jobs",
-                    scopes=USER_SCOPES,
-                )
-            )
+            job = self._api.get(
+                f"{self._base_url}/api/v2/jobs/{job_id}",
+                {},
+                endpoint="jobs",
+                scopes=USER_SCOPES,
+            ).payload
             if job.get("status") == "completed" and job.get("location"):
                 return str(job["location"])
             if job.get("status") == "failed":

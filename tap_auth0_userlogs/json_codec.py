@@ -1,9 +1,9 @@
-"""JSON in and out: orjson where it is exact, the standard library where it is not.
+"""JSON in and out: msgspec, with the standard library for what msgspec will not read or write.
 
-orjson decodes Auth0's log pages 2.4 times as fast as the standard library (4.2 against
-10.3 microseconds per event here), but it reads an integer past 64 bits as a float, silently,
-and refuses to write one. A numeric `identity` in an event's `details` can be that large, so
-both directions fall back to the standard library, which keeps such integers exact.
+msgspec decodes a page of Auth0's log events faster than the standard library (a third of its
+time here) and, unlike orjson, reads and writes integers past 64 bits exactly, as a numeric
+`identity` in an event's `details` can be. It refuses what is not strict JSON, such as `NaN`
+and floats too large for a double; the standard library then decides, as it always has.
 """
 
 from __future__ import annotations
@@ -13,47 +13,43 @@ import decimal
 import json
 import typing as t
 
-import orjson
-
-# orjson reads integers from -2**63 to 2**64 - 1 exactly; every integer outside has 19 digits
-# or more. Spotting 19 digits in a row right after `:`, `,` or `[` (JSON whitespace and minus
-# signs removed, every digit turned into `0`) finds every such integer; a hit inside a string
-# only costs a slower decode that gives the same result.
-_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_WHITESPACE_AND_MINUS = b" \t\n\r-"
-_LONG_RUN = b"0" * 19
-_LONG_NUMBER_AFTER = tuple(mark + _LONG_RUN for mark in (b":", b",", b"["))
-
-
-def may_hold_a_long_integer(data: bytes) -> bool:
-    """True when `data` may contain an integer literal orjson cannot read exactly."""
-    squeezed = data.translate(_DIGITS_TO_ZERO, _WHITESPACE_AND_MINUS)
-    return squeezed.startswith(_LONG_RUN) or any(mark in squeezed for mark in _LONG_NUMBER_AFTER)
-
-
-def loads(data: bytes) -> t.Any:
-    """Decode JSON bytes; raises ValueError when they are not JSON."""
-    if not may_hold_a_long_integer(data):
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            pass  # the standard library decides, as it always has (it reads NaN, for one)
-    return json.loads(data)
+import msgspec
 
 
 def _plain(value: t.Any) -> t.Any:
-    if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, datetime.datetime | datetime.date):
+    if isinstance(value, datetime.date):
         return value.isoformat()
     msg = f"{type(value).__name__} is not JSON serializable"
     raise TypeError(msg)
 
 
-def dumps(value: t.Any) -> str:
-    """Compact JSON text (datetimes as ISO-8601), exact for integers of any size."""
+_DECODER = msgspec.json.Decoder()
+_ENCODER = msgspec.json.Encoder(enc_hook=_plain, decimal_format="number")
+
+
+def loads(data: bytes) -> t.Any:
+    """Decode JSON bytes; raises ValueError when they are not JSON."""
     try:
-        return orjson.dumps(value, default=_plain).decode()
-    except TypeError:
-        # orjson refuses integers past 64 bits; the standard library writes them exactly.
-        return json.dumps(value, separators=(",", ":"), default=_plain)
+        return _DECODER.decode(data)
+    except msgspec.DecodeError:
+        return json.loads(data)
+
+
+def encode(value: t.Any) -> bytes:
+    """Compact JSON (datetimes as ISO-8601), exact for integers of any size."""
+    try:
+        return _ENCODER.encode(value)
+    except (msgspec.EncodeError, UnicodeEncodeError, OverflowError):
+        # A lone surrogate in a string: the standard library writes it as an escape.
+        return json.dumps(value, separators=(",", ":"), default=_standard).encode()
+
+
+def dumps(value: t.Any) -> str:
+    """`encode`, as text."""
+    return encode(value).decode()
+
+
+def _standard(value: t.Any) -> t.Any:
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return _plain(value)

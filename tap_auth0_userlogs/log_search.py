@@ -13,7 +13,6 @@ import typing as t
 
 from tap_auth0_userlogs.errors import TapUserError
 from tap_auth0_userlogs.events import parse_date
-from tap_auth0_userlogs.management_api import payload
 from tap_auth0_userlogs.paging import RESULT_CAP
 
 if t.TYPE_CHECKING:
@@ -97,7 +96,7 @@ def search_pages(
                 endpoint="logs_search",
                 scopes=scopes,
             )
-            events = payload(response)
+            events = response.payload
             fresh = [e for e in events if e["log_id"] not in boundary]
             if fresh:
                 yield fresh

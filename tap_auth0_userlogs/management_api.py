@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import http.client
 import ipaddress
 import logging
@@ -25,6 +27,8 @@ from tap_auth0_userlogs.errors import (
 from tap_auth0_userlogs.json_codec import loads
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tap_auth0_userlogs.auth import ClientCredentialsAuthenticator, StaticTokenAuthenticator
     from tap_auth0_userlogs.progress import SyncProgress
     from tap_auth0_userlogs.ratelimit import RateLimitGovernor
@@ -45,15 +49,26 @@ TRANSIENT_EXCEPTIONS = (
     requests.exceptions.ContentDecodingError,
 )
 
-PAYLOAD_ATTRIBUTE = "auth0_payload"
-# The request's place in the governor's sending order, kept with its response.
-SEQ = "governor_seq"
 logger = logging.getLogger("tap-auth0-userlogs.api")
 
 
-def payload(response: requests.Response) -> t.Any:
-    """The JSON body already decoded (once) when the response was checked."""
-    return getattr(response, PAYLOAD_ATTRIBUTE)
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    """Auth0's answer to one request: its body read whole, and decoded once it proved usable."""
+
+    request: requests.PreparedRequest
+    status_code: int
+    reason: str
+    headers: t.Mapping[str, str]
+    links: dict[str, dict[str, str]]
+    content: bytes
+    # The request's place in the governor's sending order.
+    seq: int
+    payload: t.Any = None
+
+    def json(self) -> t.Any:
+        """The body as JSON; raises ValueError when it is not."""
+        return loads(self.content)
 
 
 class ManagementAPI:
@@ -75,16 +90,22 @@ class ManagementAPI:
         self.timeout = timeout
 
     def send(
-        self, prepared: requests.PreparedRequest, *, endpoint: str, scopes: str
-    ) -> requests.Response:
+        self,
+        prepared: requests.PreparedRequest,
+        *,
+        endpoint: str,
+        scopes: str,
+        decode: Callable[[bytes], t.Any] = loads,
+    ) -> Reply:
         """Send `prepared` until Auth0 answers usably; raise TapUserError when it never does.
 
-        `endpoint` names the request in counters; `scopes` is what a 403 says is missing.
+        `endpoint` names the request in counters; `scopes` is what a 403 says is missing;
+        `decode` turns a 2xx body into the reply's payload (ValueError: retried as unusable).
         """
         governor = self.governor
 
         def wait_for_reset(exc: RateLimitedError) -> float:
-            wait = governor.wait_after_429(exc.response.headers, getattr(exc.response, SEQ))
+            wait = governor.wait_after_429(exc.response.headers, exc.response.seq)
             governor.record_wait(wait)
             return wait
 
@@ -108,7 +129,7 @@ class ManagementAPI:
             logger=None,
         )(transient)
         try:
-            return rate_limited(prepared, endpoint, scopes)
+            return rate_limited(prepared, endpoint, scopes, decode)
         except requests.exceptions.SSLError as exc:
             raise TapUserError(certificate_error_line(prepared.url or "", exc)) from None
         except RateLimitedError:
@@ -129,44 +150,64 @@ class ManagementAPI:
             raise TapUserError(msg) from None
 
     def get(
-        self, url: str, params: dict[str, t.Any], *, endpoint: str, scopes: str
-    ) -> requests.Response:
+        self,
+        url: str,
+        params: dict[str, t.Any],
+        *,
+        endpoint: str,
+        scopes: str,
+        decode: Callable[[bytes], t.Any] = loads,
+    ) -> Reply:
         """A GET through `send`."""
         prepared = self.session.prepare_request(requests.Request("GET", url, params=params))
-        return self.send(prepared, endpoint=endpoint, scopes=scopes)
+        return self.send(prepared, endpoint=endpoint, scopes=scopes, decode=decode)
 
-    def post_json(
-        self, url: str, body: dict[str, t.Any], *, endpoint: str, scopes: str
-    ) -> requests.Response:
+    def post_json(self, url: str, body: dict[str, t.Any], *, endpoint: str, scopes: str) -> Reply:
         """A POST of a JSON body through `send`."""
         prepared = self.session.prepare_request(requests.Request("POST", url, json=body))
         return self.send(prepared, endpoint=endpoint, scopes=scopes)
 
     def _send_once(
-        self, prepared: requests.PreparedRequest, endpoint: str, scopes: str
-    ) -> requests.Response:
+        self,
+        prepared: requests.PreparedRequest,
+        endpoint: str,
+        scopes: str,
+        decode: Callable[[bytes], t.Any],
+    ) -> Reply:
         response = self._transmit(prepared, endpoint)
         if response.status_code == HTTPStatus.UNAUTHORIZED and self.authenticator.can_refresh:
             logger.info("Auth0 answered 401; refreshing the Management API token once")
             self.authenticator.invalidate(response.request.headers.get("Authorization"))
             response = self._transmit(prepared, endpoint)
-        self._check(response, scopes)
-        return response
+        return self._check(response, scopes, decode)
 
-    def _transmit(self, prepared: requests.PreparedRequest, endpoint: str) -> requests.Response:
+    def _transmit(self, prepared: requests.PreparedRequest, endpoint: str) -> Reply:
         authenticated = self.authenticator(prepared)
         seq = self.governor.acquire()
         self.progress.count_request(endpoint)
         try:
-            response = self.session.send(authenticated, timeout=self.timeout, allow_redirects=False)
+            response = self.session.send(
+                authenticated, timeout=self.timeout, allow_redirects=False, stream=True
+            )
         except BaseException:
             self.governor.unanswered()
             raise
         self.governor.observe(response.headers, seq)
-        setattr(response, SEQ, seq)
-        return response
+        with contextlib.closing(response):
+            # One read of the whole body: `.content` reads it 10 KB at a time, which cost as
+            # much CPU as decoding a page of 100 events.
+            content = b"".join(response.iter_content(chunk_size=None))
+        return Reply(
+            request=response.request,
+            status_code=response.status_code,
+            reason=response.reason or "",
+            headers=response.headers,
+            links=response.links,
+            content=content,
+            seq=seq,
+        )
 
-    def _check(self, response: requests.Response, scopes: str) -> None:
+    def _check(self, response: Reply, scopes: str, decode: Callable[[bytes], t.Any]) -> Reply:
         """Sort Auth0's answer into retry-later, fail-with-a-clear-line, or a decoded body."""
         status = response.status_code
         if status == HTTPStatus.TOO_MANY_REQUESTS:
@@ -177,16 +218,16 @@ class ManagementAPI:
         if status >= HTTPStatus.MULTIPLE_CHOICES:
             raise ClientError(self._client_error_line(response, scopes), response)
         try:
-            decoded = loads(response.content)
+            decoded = decode(response.content)
         except ValueError:
             msg = (
                 f"{status} from {describe_request(response)} with a body that is not JSON "
                 f"({response.headers.get('content-type', 'no content type')})"
             )
             raise TransientAPIError(msg, response) from None
-        setattr(response, PAYLOAD_ATTRIBUTE, decoded)
+        return dataclasses.replace(response, payload=decoded)
 
-    def _client_error_line(self, response: requests.Response, scopes: str) -> str:
+    def _client_error_line(self, response: Reply, scopes: str) -> str:
         status = response.status_code
         request = describe_request(response)
         message = auth0_message(response)
@@ -212,7 +253,7 @@ class ManagementAPI:
 class ClientError(TapUserError):
     """Auth0 answered 4xx (other than 429): the request itself is wrong or not allowed."""
 
-    def __init__(self, message: str, response: requests.Response) -> None:
+    def __init__(self, message: str, response: Reply) -> None:
         super().__init__(message)
         self.response = response
 

@@ -1,4 +1,4 @@
-"""Writing Singer messages fast: orjson, records written in batches, a flush where it matters.
+"""Writing Singer messages fast: msgspec, records written in batches, a flush where it matters.
 
 singer-sdk builds a message object per record, serializes it with simplejson and flushes
 stdout after every message. Here a record becomes its JSON line directly, lines are written
@@ -9,6 +9,7 @@ it and then flushes, so a target always has all the records a STATE covers befor
 from __future__ import annotations
 
 import contextlib
+import datetime
 import signal
 import sys
 import threading
@@ -17,10 +18,9 @@ import typing as t
 from singer_sdk.io_base import SingerWriter
 from singer_sdk.singerlib import SingerMessageType
 
-from tap_auth0_userlogs.json_codec import dumps
+from tap_auth0_userlogs.json_codec import dumps, encode
 
 if t.TYPE_CHECKING:
-    import datetime
     from collections.abc import Callable
 
     from singer_sdk.singerlib.encoding.simple import Message
@@ -35,9 +35,11 @@ class FastSingerWriter(SingerWriter):
 
     def __init__(self) -> None:
         super().__init__()
-        self._pending: list[str] = []
+        self._pending: list[bytes] = []
         self._writing = False
         self._after_write: Callable[[], None] | None = None
+        self._time_extracted: tuple[datetime.datetime | None, bytes] = (None, b"")
+        self._record_heads: dict[str, bytes] = {}
 
     def serialize_message(self, message: Message) -> str:
         """One JSON line."""
@@ -47,7 +49,7 @@ class FastSingerWriter(SingerWriter):
         """Write one message; anything but a RECORD goes out at once."""
         line = self.serialize_message(message)
         if message.type == SingerMessageType.RECORD:
-            self._queue(line)
+            self._queue(line.encode())
         else:
             self.write_line(line)
 
@@ -56,16 +58,31 @@ class FastSingerWriter(SingerWriter):
     ) -> None:
         """A RECORD message without building a message object first."""
         self._queue(
-            dumps({"type": "RECORD", "stream": stream, "record": record,
-                   "time_extracted": time_extracted})
+            encode({"type": "RECORD", "stream": stream, "record": record,
+                    "time_extracted": time_extracted})
         )  # fmt: skip
+
+    def write_record_json(
+        self, stream: str, record: bytes, time_extracted: datetime.datetime
+    ) -> None:
+        """A RECORD message of a record already in JSON."""
+        when, text = self._time_extracted
+        if when is not time_extracted:
+            text = encode(time_extracted)
+            self._time_extracted = (time_extracted, text)
+        head = self._record_heads.get(stream)
+        if head is None:
+            head = self._record_heads[stream] = (
+                b'{"type":"RECORD","stream":' + encode(stream) + b',"record":'
+            )
+        self._queue(head + record + b',"time_extracted":' + text + b"}")
 
     def write_line(self, line: str) -> None:
         """Write the records held so far, then `line`, and flush."""
-        self._pending.append(line)
+        self._pending.append(line.encode())
         self._write_pending(flush=True)
 
-    def _queue(self, line: str) -> None:
+    def _queue(self, line: bytes) -> None:
         self._pending.append(line)
         if len(self._pending) >= RECORDS_PER_WRITE:
             self._write_pending()
@@ -87,7 +104,7 @@ class FastSingerWriter(SingerWriter):
         try:
             with _signals_held():
                 if self._pending:
-                    sys.stdout.write("\n".join(self._pending) + "\n")
+                    _write_out(b"\n".join(self._pending) + b"\n")
                     self._pending.clear()
                 if flush:
                     sys.stdout.flush()
@@ -96,6 +113,15 @@ class FastSingerWriter(SingerWriter):
         action, self._after_write = self._after_write, None
         if action is not None:
             action()
+
+
+def _write_out(data: bytes) -> None:
+    """Bytes to stdout, or text where stdout has no byte buffer (a test capturing it)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        buffer.write(data)
+    else:
+        sys.stdout.write(data.decode())
 
 
 @contextlib.contextmanager

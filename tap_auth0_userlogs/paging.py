@@ -7,7 +7,6 @@ import typing as t
 from singer_sdk.pagination import PageNumberPaginator
 
 from tap_auth0_userlogs.events import parse_date
-from tap_auth0_userlogs.management_api import payload
 
 if t.TYPE_CHECKING:
     import datetime
@@ -39,7 +38,7 @@ class NewestFirstPaginator(PageNumberPaginator):
 
     def has_more(self, response: requests.Response) -> bool:
         """True when the next page may still hold events at or after the cutoff."""
-        events = payload(response)
+        events = response.payload
         if len(events) < self._page_size:
             return False
         self.oldest_read = parse_date(events[-1]["date"])

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from tap_auth0_userlogs.errors import LOG_SCOPES, TapUserError
 from tap_auth0_userlogs.log_search import search_user_pages
-from tap_auth0_userlogs.management_api import ClientError, payload
+from tap_auth0_userlogs.management_api import ClientError
 from tap_auth0_userlogs.paging import NewestFirstPaginator
 
 if t.TYPE_CHECKING:
@@ -76,7 +76,7 @@ class UserLogReader:
                 if error.response.status_code == HTTPStatus.NOT_FOUND:
                     raise UserLogNotFound(plan.user_id) from None
                 raise
-            events = payload(response)
+            events = response.payload
             if not isinstance(events, list):
                 msg = f"expected a JSON array of events for user {plan.user_id}"
                 raise TapUserError(msg)

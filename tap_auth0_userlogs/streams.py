@@ -12,12 +12,14 @@ from urllib.parse import quote
 
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers._util import utc_now
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import Stream
 
 from tap_auth0_userlogs.client import Auth0Stream
 from tap_auth0_userlogs.discovery import USER_SCOPES, UserDiscovery
 from tap_auth0_userlogs.event_types import load_event_types
-from tap_auth0_userlogs.events import LOG_EVENT_SCHEMA, normalize_event, parse_date
+from tap_auth0_userlogs.events import LOG_EVENT_SCHEMA, is_later, normalize_event, parse_date
+from tap_auth0_userlogs.log_events import DecodedEvent, LogEvent, as_dict, record_json
 from tap_auth0_userlogs.management_api import ClientError
 from tap_auth0_userlogs.partition_state import IndexedStateManager
 from tap_auth0_userlogs.plan import Inputs, Plan, choose, pass_start, worth_surveying
@@ -89,6 +91,7 @@ class UserLogsStream(Auth0Stream):
         # A pass's newest date per user since its last STATE, and every user it served.
         self._pass_newest: dict[str, str] = {}
         self._pass_users: set[str] = set()
+        self._user_states: dict[str, dict[str, t.Any]] = {}
         self._first_users_page: dict[str, t.Any] | None = None
         self._first_pass_page: LogPage | None = None
 
@@ -191,7 +194,7 @@ class UserLogsStream(Auth0Stream):
             return choose(self._plan_inputs("per_user", newest=(), oldest=None))
         first = self._first_pass_page
         if first is not None:
-            dates = tuple(parse_date(e["date"]) for e in first.events)
+            dates = tuple(parse_date(e.date) for e in first.events if e.date)
             inputs = dataclasses.replace(inputs, first_page_dates=dates)
         return choose(inputs)
 
@@ -391,7 +394,14 @@ class UserLogsStream(Auth0Stream):
             return
         self.stream_state.pop(EVERY_USER_KEY, None)
         for user_id in users:
-            self.get_context_state({"user_id": user_id})[POSITION_KEY] = position
+            self._user_state(user_id)[POSITION_KEY] = position
+
+    def _user_state(self, user_id: str) -> dict[str, t.Any]:
+        """A user's partition state; kept at hand, as STATE updates touch thousands at once."""
+        state = self._user_states.get(user_id)
+        if state is None:
+            state = self._user_states[user_id] = self.get_context_state({"user_id": user_id})
+        return state
 
     # One pass over the tenant's log.
 
@@ -424,31 +434,52 @@ class UserLogsStream(Auth0Stream):
         progress.users_total = progress.users_done = len(self._pass_users)
         self.logger.info(self.connection.summary())
 
-    def _emit_pass_events(self, events: list[dict[str, t.Any]], selected: set[str] | None) -> None:
+    def _emit_pass_events(self, events: list[LogEvent], selected: set[str] | None) -> None:
         start = self._start_text
         kept_types = self._kept_types
         newest = self._pass_newest
+        as_sent = self._records_as_json
+        writer = self._tap.message_writer
         emitted = 0
         for event in events:
-            user_id = event.get("user_id")
+            user_id = event.user_id
             if not user_id or (selected is not None and user_id not in selected):
                 continue  # an event of no user (a client's token exchange), or not selected
-            date = event.get("date") or ""
-            if (start and date < start) or (kept_types and event.get("type") not in kept_types):
+            date = event.date or ""
+            if (start and date < start) or (kept_types and event.type not in kept_types):
                 continue
             if date > newest.get(user_id, ""):
                 newest[user_id] = date
             self._pass_users.add(user_id)
-            self._write_record_message(normalize_event(event, self._tenant_domain))
+            if as_sent and not isinstance(event, DecodedEvent):
+                writer.write_record_json(
+                    self.name, record_json(event, self._tenant_domain), self._extracted_at
+                )
+            else:
+                self._write_record_message(normalize_event(as_dict(event), self._tenant_domain))
             emitted += 1
+        if emitted:
+            self.state_manager.is_flushed = False
         self.connection.progress.count_events(emitted)
+
+    @cached_property
+    def _records_as_json(self) -> bool:
+        """Whether records may be written straight from JSON: no stream map, no field dropped."""
+        maps = self.stream_maps
+        return (
+            not self._catalog_deselects_fields
+            and len(maps) == 1
+            and type(maps[0]) is SameRecordTransform
+            and maps[0].stream_alias == self.name
+            and not maps[0].flattening_enabled
+        )
 
     def _store_pass_progress(self, position: str, selected: set[str] | None) -> None:
         """Bookmarks of the users served since the last STATE, and the position reached."""
         for user_id, date in self._pass_newest.items():
-            state = self.get_context_state({"user_id": user_id})
+            state = self._user_state(user_id)
             current = state.get("replication_key_value")
-            if not current or parse_date(date) > parse_date(current):
+            if not current or is_later(date, current):
                 state["replication_key"] = self.replication_key
                 state["replication_key_value"] = date
         self._pass_newest.clear()

@@ -20,8 +20,9 @@ from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from tap_auth0_userlogs.errors import TapUserError
+from tap_auth0_userlogs.log_events import LogEvent, decode_page
 from tap_auth0_userlogs.log_search import search_pages
-from tap_auth0_userlogs.management_api import ClientError, payload
+from tap_auth0_userlogs.management_api import ClientError
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -71,7 +72,7 @@ def is_after(log_id: str, position: str) -> bool:
 class LogPage:
     """One page of a pass and the position after it."""
 
-    events: list[dict[str, t.Any]]
+    events: list[LogEvent]
     position: str
 
 
@@ -103,19 +104,21 @@ class TenantLog:
         first_request = first is None
         while True:
             try:
-                response = self._api.get(url, params, endpoint="logs", scopes=TENANT_LOG_SCOPES)
+                response = self._api.get(
+                    url, params, endpoint="logs", scopes=TENANT_LOG_SCOPES, decode=decode_page
+                )
             except ClientError as error:
                 if first_request and error.response.status_code == HTTPStatus.BAD_REQUEST:
                     raise PositionRefused(str(error)) from None
                 raise
             first_request = False
-            events = payload(response)
+            events = response.payload
             if not isinstance(events, list):
                 msg = "Auth0's /api/v2/logs answered without a list of events"
                 raise TapUserError(msg)
             if not events:
                 return
-            position = events[-1]["log_id"]
+            position = events[-1].log_id
             yield LogPage(events, position)
             url, params = self._next(response, position)
 
@@ -143,9 +146,8 @@ class TenantLog:
         params: dict[str, t.Any] = {"sort": sort, "per_page": per_page, "page": page}
         if query:
             params["q"] = query
-        events = payload(
-            self._api.get(self._url, params, endpoint="logs_search", scopes=TENANT_LOG_SCOPES)
-        )
+        reply = self._api.get(self._url, params, endpoint="logs_search", scopes=TENANT_LOG_SCOPES)
+        events = reply.payload
         if not isinstance(events, list):
             msg = "Auth0's /api/v2/logs answered without a list of events"
             raise TapUserError(msg)

@@ -14,6 +14,7 @@ import typing as t
 from dataclasses import dataclass
 
 from tap_auth0_userlogs.events import parse_date
+from tap_auth0_userlogs.log_events import DecodedEvent, LogEvent
 from tap_auth0_userlogs.sources.tenant_log import (
     LogPage,
     PositionRefused,
@@ -39,7 +40,7 @@ logger = logging.getLogger("tap-auth0-userlogs.tenant_pass")
 class PassPage:
     """Events to emit, and where a later pass may start once they are out (None: not yet)."""
 
-    events: list[dict[str, t.Any]]
+    events: list[LogEvent]
     position: str | None
 
 
@@ -72,7 +73,7 @@ def pass_pages(
         for page in reader.pages(plan):
             kept = [e for e in page if not is_after(e["log_id"], start) and e["log_id"] not in seen]
             seen.update(e["log_id"] for e in kept)
-            yield PassPage(kept, None)
+            yield PassPage([DecodedEvent(e) for e in kept], None)
     try:
         for number, page in enumerate(log.pass_from(start, first)):
             if number == 0:
@@ -89,7 +90,7 @@ def pass_pages(
         yield from _searched_then_passed(log, since, resume_at, margin)
 
 
-def _warn_if_retention_passed(log: TenantLog, start: str, first: dict[str, t.Any]) -> None:
+def _warn_if_retention_passed(log: TenantLog, start: str, first: LogEvent) -> None:
     """Warn when Auth0 served the pass from its oldest event, after the start position.
 
     Given a position older than its retention, Auth0 may answer 400 (then the span is
@@ -97,7 +98,7 @@ def _warn_if_retention_passed(log: TenantLog, start: str, first: dict[str, t.Any
     first event well after the start is the sign; one request for the oldest event tells.
     """
     started_at = log_id_time(start)
-    first_at = log_id_time(str(first.get("log_id", "")))
+    first_at = log_id_time(first.log_id)
     if started_at is None or first_at is None or first_at - started_at < RETENTION_SUSPECT_GAP:
         return
     oldest = log.oldest()
@@ -123,8 +124,8 @@ def _searched_then_passed(
     repeated: set[str] = set()
     for events in log.span(floor, now):
         repeated.update(e["log_id"] for e in events if is_after(e["log_id"], resume_at))
-        yield PassPage(events, None)
+        yield PassPage([DecodedEvent(e) for e in events], None)
     yield PassPage([], resume_at)
     for page in log.pass_from(resume_at):
-        fresh = [e for e in page.events if e["log_id"] not in repeated]
+        fresh = [e for e in page.events if e.log_id not in repeated]
         yield PassPage(fresh, held_back(page.position, margin))
