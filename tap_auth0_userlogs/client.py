@@ -1,7 +1,7 @@
 """The base stream for the Management API: the SDK's REST stream over the tap's connection.
 
-Requests do not go through singer-sdk's request loop: `reader.UserLogReader` pages each user
-through `ManagementAPI`, which paces, retries and explains failures for every endpoint.
+Requests do not go through singer-sdk's request loop: the sources (`sources/`) read through
+`ManagementAPI`, which paces, retries and explains failures for every endpoint.
 """
 
 from __future__ import annotations

@@ -24,9 +24,9 @@ import requests
 
 from tap_auth0_userlogs.errors import TapUserError
 from tap_auth0_userlogs.events import parse_date
-from tap_auth0_userlogs.log_search import ceil_second, floor_second, lucene_time
 from tap_auth0_userlogs.management_api import TRANSIENT_EXCEPTIONS, ClientError
-from tap_auth0_userlogs.paging import RESULT_CAP
+from tap_auth0_userlogs.sources.log_search import ceil_second, floor_second, lucene_time
+from tap_auth0_userlogs.sources.paging import RESULT_CAP
 
 if t.TYPE_CHECKING:
     from tap_auth0_userlogs.management_api import ManagementAPI

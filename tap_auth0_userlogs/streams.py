@@ -14,6 +14,7 @@ from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import Stream
+from typing_extensions import override
 
 from tap_auth0_userlogs.client import Auth0Stream
 from tap_auth0_userlogs.discovery import USER_SCOPES, UserDiscovery
@@ -23,12 +24,6 @@ from tap_auth0_userlogs.log_events import DecodedEvent, LogEvent, as_dict, recor
 from tap_auth0_userlogs.management_api import ClientError
 from tap_auth0_userlogs.partition_state import IndexedStateManager
 from tap_auth0_userlogs.plan import Inputs, Plan, choose, pass_start, worth_surveying
-from tap_auth0_userlogs.reader import (
-    PrefetchingReader,
-    UserLogNotFound,
-    UserLogReader,
-    UserPlan,
-)
 from tap_auth0_userlogs.settings import (
     DEFAULT_LOOKBACK_MINUTES,
     DEFAULT_MAX_CONCURRENCY,
@@ -43,6 +38,12 @@ from tap_auth0_userlogs.sources.tenant_log import (
     log_id_at,
 )
 from tap_auth0_userlogs.sources.tenant_pass import pass_pages
+from tap_auth0_userlogs.sources.user_log import (
+    PrefetchingReader,
+    UserLogNotFound,
+    UserLogReader,
+    UserPlan,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -312,13 +313,27 @@ class UserLogsStream(Auth0Stream):
         self._user_done()
 
     def _user_done(self) -> None:
-        progress = self.connection.progress
-        progress.user_done()
+        self.connection.progress.user_done()
         self.connection.report_progress()
-        if progress.users_done == progress.users_total:
+
+    @override
+    def sync(self, context: Context | None = None) -> None:
+        """Every user's partition, or the one pass; then the end of the run."""
+        try:
+            super().sync(context)
+        finally:
             self._stop_prefetching()
+        self._end_sync()
+
+    def _end_sync(self) -> None:
+        """After the last user read one by one, the position a later pass may start from.
+
+        The tap writes one more STATE after the stream's sync, which carries it.
+        """
+        if not self.run_plan.tenant_pass and self.partitions:
             self._store_position_after_reading_users()
-            self.logger.info(self.connection.summary())
+            self.state_manager.is_flushed = False
+        self.logger.info(self.connection.summary())
 
     def _increment_stream_state(
         self, latest_record: dict[str, t.Any], *, context: Context | None = None
@@ -338,7 +353,6 @@ class UserLogsStream(Auth0Stream):
         query = self.config.get("user_query")
         matching = f" matches the user_query {query!r}" if query else " exists in the tenant"
         self.logger.info("No user%s: nothing to extract", matching)
-        self.logger.info(self.connection.summary())
 
     def _advance_bookmark(self, context: Context | None) -> None:
         # Once per user instead of once per event: the SDK's update is the costly part.
@@ -432,7 +446,6 @@ class UserLogsStream(Auth0Stream):
         self._store_pass_progress(position, selected)
         progress = self.connection.progress
         progress.users_total = progress.users_done = len(self._pass_users)
-        self.logger.info(self.connection.summary())
 
     def _emit_pass_events(self, events: list[LogEvent], selected: set[str] | None) -> None:
         start = self._start_text

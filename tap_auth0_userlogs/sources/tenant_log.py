@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 from tap_auth0_userlogs.errors import TapUserError
 from tap_auth0_userlogs.log_events import LogEvent, decode_page
-from tap_auth0_userlogs.log_search import search_pages
 from tap_auth0_userlogs.management_api import ClientError
+from tap_auth0_userlogs.sources.log_search import search_pages
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator

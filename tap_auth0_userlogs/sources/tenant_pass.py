@@ -28,7 +28,7 @@ from tap_auth0_userlogs.sources.tenant_log import (
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tap_auth0_userlogs.reader import UserLogReader, UserPlan
+    from tap_auth0_userlogs.sources.user_log import UserLogReader, UserPlan
 
 # A pass whose first event comes this long after its start may have lost a span to retention.
 RETENTION_SUSPECT_GAP = datetime.timedelta(hours=1)

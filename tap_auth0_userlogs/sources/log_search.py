@@ -13,7 +13,7 @@ import typing as t
 
 from tap_auth0_userlogs.errors import TapUserError
 from tap_auth0_userlogs.events import parse_date
-from tap_auth0_userlogs.paging import RESULT_CAP
+from tap_auth0_userlogs.sources.paging import RESULT_CAP
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
