@@ -6,25 +6,25 @@ import threading
 import time
 import typing as t
 
-import backoff
 import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator, OAuthAuthenticator
 
-from tap_auth0_userlogs.errors import TapUserError, TransientAPIError, auth0_message
-from tap_auth0_userlogs.management_api import (
+from tap_auth0_userlogs.errors import (
+    TapUserError,
+    TransientAPIError,
+    auth0_message,
     certificate_error_line,
-    fails_at_once,
     failure_reason,
     unreachable_line,
     unreachable_reason,
 )
+from tap_auth0_userlogs.retries import TRANSIENT_TRIES, retrying_transient_failures
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
 
 # Refresh this long before expiry (at most), so no request goes out with a dying token.
 MAX_REFRESH_MARGIN_SECONDS = 300.0
-TOKEN_REQUEST_TRIES = 5
 
 
 class StaticTokenAuthenticator(BearerTokenAuthenticator):
@@ -59,6 +59,7 @@ class ClientCredentialsAuthenticator(OAuthAuthenticator):
         self._on_request = on_request
         self._lock = threading.Lock()
         self._expires_at = 0.0
+        self._fetch_retrying = retrying_transient_failures(self._fetch_token)
 
     @property
     def oauth_request_body(self) -> dict:
@@ -95,18 +96,8 @@ class ClientCredentialsAuthenticator(OAuthAuthenticator):
     def update_access_token(self) -> None:
         """Fetch a new token; credentials Auth0 rejects end the run with one clear line."""
         self.logger.info("Requesting a Management API token for client_id %s", self.client_id)
-        fetch = backoff.on_exception(
-            backoff.expo,
-            (TransientAPIError, requests.ConnectionError, requests.Timeout),
-            max_tries=TOKEN_REQUEST_TRIES,
-            factor=0.5,
-            max_value=10,
-            jitter=backoff.full_jitter,
-            giveup=fails_at_once,
-            logger=None,
-        )(self._fetch_token)
         try:
-            body, requested_at = fetch()
+            body, requested_at = self._fetch_retrying()
         except requests.exceptions.SSLError as exc:
             raise TapUserError(certificate_error_line(self.auth_endpoint, exc)) from None
         except (TransientAPIError, requests.RequestException) as exc:
@@ -115,7 +106,7 @@ class ClientCredentialsAuthenticator(OAuthAuthenticator):
                 raise TapUserError(unreachable_line(self.auth_endpoint, reason)) from None
             msg = (
                 f"Could not get a Management API token from {self.auth_endpoint} after "
-                f"{TOKEN_REQUEST_TRIES} tries: {failure_reason(exc)}"
+                f"{TRANSIENT_TRIES} tries: {failure_reason(exc)}"
             )
             raise TapUserError(msg) from None
         token = body.get("access_token") if isinstance(body, dict) else None

@@ -17,8 +17,14 @@ from urllib.parse import quote, urlsplit
 
 from requests.utils import select_proxy
 
-from tap_auth0_userlogs.errors import LOG_SCOPES, TapUserError, auth0_message, names_a_plan
-from tap_auth0_userlogs.management_api import ClientError, unreachable_line
+from tap_auth0_userlogs.errors import (
+    LOG_SCOPES,
+    ClientError,
+    TapUserError,
+    auth0_message,
+    names_a_plan,
+    unreachable_line,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping

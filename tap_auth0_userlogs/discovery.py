@@ -22,9 +22,9 @@ from http import HTTPStatus
 
 import requests
 
-from tap_auth0_userlogs.errors import TapUserError
+from tap_auth0_userlogs.errors import ClientError, TapUserError
 from tap_auth0_userlogs.events import parse_date
-from tap_auth0_userlogs.management_api import TRANSIENT_EXCEPTIONS, ClientError
+from tap_auth0_userlogs.retries import TRANSIENT_EXCEPTIONS
 from tap_auth0_userlogs.sources.log_search import ceil_second, floor_second, lucene_time
 from tap_auth0_userlogs.sources.paging import RESULT_CAP
 

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import http.client
+import ipaddress
 import json
 import re
+import socket
 import typing as t
-from urllib.parse import parse_qsl, quote, quote_plus
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
+import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
-if t.TYPE_CHECKING:
-    import requests
-
 LOG_SCOPES = "read:logs or read:logs_users"
+
+
+class Answer(t.Protocol):
+    """What the error lines read from an answer: a requests.Response or the API's Reply."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def request(self) -> requests.PreparedRequest: ...
+
+    def json(self) -> t.Any: ...
 
 
 class TapUserError(FatalAPIError):
@@ -62,7 +78,7 @@ def redact(text: str, secrets: t.Iterable[str]) -> str:
     return _BEARER.sub(f"Bearer {REDACTED}", text)
 
 
-def auth0_message(response: requests.Response) -> str:
+def auth0_message(response: Answer) -> str:
     """Auth0's own words from an error response, without any credential the request carried.
 
     Auth0 never quotes credentials, but a proxy in between may echo the request back.
@@ -84,7 +100,7 @@ def auth0_message(response: requests.Response) -> str:
     return redact(" ".join(text.split()), secrets_sent(response.request))
 
 
-def describe_request(response: requests.Response) -> str:
+def describe_request(response: Answer) -> str:
     """`GET /api/v2/...` without the query string (which never holds secrets, but is noise)."""
     request = response.request
     path = (request.path_url if request is not None else "").split("?", 1)[0]
@@ -95,3 +111,132 @@ def describe_request(response: requests.Response) -> str:
 def names_a_plan(message: str) -> bool:
     """Whether Auth0's refusal is about the tenant's plan rather than the token's scopes."""
     return _PLAN.search(message) is not None
+
+
+class ClientError(TapUserError):
+    """Auth0 answered 4xx (other than 429): the request itself is wrong or not allowed."""
+
+    def __init__(self, message: str, response: Answer) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+def is_certificate_error(exc: BaseException) -> bool:
+    """A TLS failure: the certificate will not verify on the next try either."""
+    return isinstance(exc, requests.exceptions.SSLError)
+
+
+def certificate_error_line(url: str, exc: BaseException) -> str:
+    """One line for a TLS failure, naming the host and the verifier's reason."""
+    host = urlsplit(url).hostname or url
+    reason = (
+        "certificate verify failed" if "certificate verify failed" in str(exc) else one_line(exc)
+    )
+    return (
+        f"The TLS certificate of {host} did not verify ({reason}): check 'domain' and "
+        "'api_url'; behind a proxy that re-signs TLS, point REQUESTS_CA_BUNDLE at its CA"
+    )
+
+
+def fails_at_once(exc: BaseException) -> bool:
+    """A failure the next try would meet too, so retrying only delays the one-line error."""
+    return is_certificate_error(exc) or unreachable_reason(exc) is not None
+
+
+def unreachable_reason(exc: BaseException) -> str | None:
+    """Why the host cannot be reached at all, or None for a failure worth retrying.
+
+    A name that does not resolve, or a remote host that refuses connections, is a mistyped
+    `domain` or `api_url`. A refusal on loopback is a local server (re)starting, and a
+    temporary DNS failure (EAI_AGAIN) a resolver hiccup: both are retried.
+    """
+    if not isinstance(exc, requests.exceptions.ConnectionError) or isinstance(
+        exc, requests.exceptions.ProxyError | requests.exceptions.SSLError
+    ):
+        return None
+    request = getattr(exc, "request", None)
+    host = urlsplit(getattr(request, "url", None) or "").hostname or ""
+    for cause in _causes(exc):
+        if isinstance(cause, socket.gaierror) and cause.errno != socket.EAI_AGAIN:
+            return f"the name {host} does not resolve ({cause.strerror or 'DNS lookup failed'})"
+        if isinstance(cause, ConnectionRefusedError) and host and not _is_loopback(host):
+            return f"{host} refused the connection"
+    return None
+
+
+def unreachable_line(url: str, reason: str) -> str:
+    """One line for a host that cannot be reached, naming the settings that chose it."""
+    parts = urlsplit(url)
+    return (
+        f"Cannot reach Auth0 at {parts.scheme}://{parts.netloc}: {reason}; "
+        "check the setting 'domain' (or 'api_url', which replaces it when set)"
+    )
+
+
+def failure_reason(exc: BaseException | None) -> str:
+    """Why one try failed, in a few words: never a URL's query string."""
+    if exc is None:
+        return "unknown error"
+    if isinstance(exc, TransientAPIError) and exc.response is not None:
+        # "503 from GET /api/v2/...: <Auth0's message>": the request is named already.
+        text = str(exc).replace(f" from {describe_request(exc.response)}", "", 1)
+    elif isinstance(exc, requests.exceptions.ReadTimeout):
+        text = "no answer within 'request_timeout'"
+    elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        text = "the answer was cut off"
+    elif isinstance(exc, requests.exceptions.ContentDecodingError):
+        text = "the answer could not be decoded"
+    else:
+        text = unreachable_reason(exc) or _connection_failure(exc)
+    return _QUERY_STRING.sub("", " ".join(text.split()))[:160]
+
+
+def _connection_failure(exc: BaseException) -> str:
+    for cause in _causes(exc):
+        for kind, words in _CONNECTION_FAILURES:
+            if isinstance(cause, kind):
+                return words
+    return one_line(exc)
+
+
+# Most specific first: a ConnectionResetError is also a ConnectionError.
+_CONNECTION_FAILURES: tuple[tuple[type[BaseException], str], ...] = (
+    (socket.gaierror, "DNS lookup failed"),
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "connection reset"),
+    (http.client.RemoteDisconnected, "connection closed without an answer"),
+    (requests.exceptions.ConnectTimeout, "connecting timed out"),
+    (TimeoutError, "timed out"),
+)
+_QUERY_STRING = re.compile(r"\?[^\s'\")]*")
+
+
+def _causes(exc: BaseException) -> t.Iterator[BaseException]:
+    """`exc` and what it wraps: requests wraps urllib3's errors, which wrap the socket's."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        cause = pending.pop(0)
+        if cause is None or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        yield cause
+        pending += [cause.__cause__, cause.__context__, getattr(cause, "reason", None)]
+        pending += [arg for arg in cause.args if isinstance(arg, BaseException)]
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def one_line(exc: BaseException | None) -> str:
+    """An exception as one short line."""
+    if exc is None:
+        return "unknown error"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]

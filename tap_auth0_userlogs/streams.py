@@ -18,10 +18,10 @@ from typing_extensions import override
 
 from tap_auth0_userlogs.client import Auth0Stream
 from tap_auth0_userlogs.discovery import USER_SCOPES, UserDiscovery
+from tap_auth0_userlogs.errors import ClientError
 from tap_auth0_userlogs.event_types import load_event_types
 from tap_auth0_userlogs.events import LOG_EVENT_SCHEMA, is_later, normalize_event, parse_date
 from tap_auth0_userlogs.log_events import DecodedEvent, LogEvent, as_dict, record_json
-from tap_auth0_userlogs.management_api import ClientError
 from tap_auth0_userlogs.partition_state import IndexedStateManager
 from tap_auth0_userlogs.plan import Inputs, Plan, choose, pass_start, worth_surveying
 from tap_auth0_userlogs.settings import (

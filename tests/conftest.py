@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tap_auth0_userlogs import management_api
+from tap_auth0_userlogs import retries
 
 pytest_plugins = ["tests.emulator.pytest_plugin"]
 
@@ -12,4 +12,4 @@ pytest_plugins = ["tests.emulator.pytest_plugin"]
 @pytest.fixture
 def fast_retries(monkeypatch):
     """Back off in milliseconds instead of seconds, so retry tests stay quick."""
-    monkeypatch.setattr(management_api, "TRANSIENT_BACKOFF_FACTOR", 0.01)
+    monkeypatch.setattr(retries, "TRANSIENT_BACKOFF_FACTOR", 0.01)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from tap_auth0_userlogs.errors import TapUserError
 from tap_auth0_userlogs.events import parse_date
-from tap_auth0_userlogs.management_api import TRANSIENT_TRIES
+from tap_auth0_userlogs.retries import TRANSIENT_TRIES
 from tests.emulator import Emulator, TenantSpec
 from tests.emulator.faults import KINDS
 from tests.reliability_support import (

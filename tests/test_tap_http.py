@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tap_auth0_userlogs import paging
+from tap_auth0_userlogs.sources import paging
 from tap_auth0_userlogs.errors import TapUserError
 from tests.emulator import TenantSpec
 from tests.tap_support import client_credentials, run_sync, tap_config

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from tap_auth0_userlogs.errors import TapUserError
+from tap_auth0_userlogs.errors import ClientError, TapUserError
 from tap_auth0_userlogs.log_events import LogEvent, decode_page
-from tap_auth0_userlogs.management_api import ClientError
 from tap_auth0_userlogs.sources.log_search import search_pages
 
 if t.TYPE_CHECKING:

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import quote
 
-from tap_auth0_userlogs.errors import LOG_SCOPES, TapUserError
-from tap_auth0_userlogs.management_api import ClientError
+from tap_auth0_userlogs.errors import LOG_SCOPES, ClientError, TapUserError
 from tap_auth0_userlogs.sources.log_search import search_user_pages
 from tap_auth0_userlogs.sources.paging import NewestFirstPaginator
 
