@@ -6,6 +6,7 @@ import datetime
 import logging
 import math
 
+from tap_auth0_userlogs.tap import TapAuth0UserLogs
 from tests.emulator import TenantSpec
 from tests.tap_support import bookmarks, run_sync, tap_config
 
@@ -186,3 +187,36 @@ def test_an_event_filed_below_served_log_ids_needs_the_margin(emulator_factory):
     # every event of the margin's span, again.
     assert late not in missed.log_ids()
     assert late in caught.log_ids()
+
+
+def test_a_pass_applies_stream_maps_and_field_selection_like_per_user(emulator_factory):
+    emulator = emulator_factory(TenantSpec(users=20, events_per_user=(0, 15), seed=48))
+    maps = {"stream_maps": {"user_logs": {"__alias__": "auth0_logs", "ip": "__NULL__"}}}
+    per_user = run_sync(tap_config(emulator, strategy="per_user", **maps))
+    one_pass = run_sync(tap_config(emulator, strategy="tenant_scan", **maps))
+
+    for run in (per_user, one_pass):
+        assert run.records("user_logs") == []
+        assert all("ip" not in record for record in run.records("auth0_logs"))
+
+    def by_log_id(run):
+        return {r["log_id"]: r for r in run.records("auth0_logs")}
+
+    assert by_log_id(one_pass) == by_log_id(per_user)
+    assert set(by_log_id(one_pass)) == emulator.tenant.expected_log_ids()
+
+
+def test_a_pass_writes_only_the_selected_fields(emulator_factory):
+    emulator = emulator_factory(TenantSpec(users=10, events_per_user=10, seed=49))
+    config = tap_config(emulator, strategy="tenant_scan")
+    catalog = TapAuth0UserLogs(config=config).catalog_dict
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if item["breadcrumb"] == ["properties", "user_agent"]:
+                item["metadata"]["selected"] = False
+
+    result = run_sync(config, catalog=catalog)
+
+    assert sorted(result.log_ids()) == sorted(emulator.tenant.expected_log_ids())
+    assert all("user_agent" not in record for record in result.records())
+    assert any("ip" in record for record in result.records())
