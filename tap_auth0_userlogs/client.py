@@ -1,4 +1,4 @@
-"""The base stream for the Management API: the SDK's REST stream over the tap's connection.
+"""The base stream for the Management API: a stream over the tap's connection.
 
 Requests do not go through singer-sdk's request loop: the sources (`sources/`) read through
 `ManagementAPI`, which paces, retries and explains failures for every endpoint.
@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import typing as t
 
-from singer_sdk.streams import RESTStream
+from tap_auth0_userlogs.sdk_compat import StreamHooks
 
 if t.TYPE_CHECKING:
     from tap_auth0_userlogs.connection import Auth0Connection
 
 
-class Auth0Stream(RESTStream):
+class Auth0Stream(StreamHooks):
     """A Management API stream sharing the tap's session, credentials and rate-limit view."""
 
     @property
     def connection(self) -> Auth0Connection:
         """The tap-wide connection to the tenant."""
-        return self._tap.connection  # type: ignore[attr-defined]
+        return t.cast("Auth0Connection", self.owning_tap.connection)  # type: ignore[attr-defined]
 
     @property
     def url_base(self) -> str:

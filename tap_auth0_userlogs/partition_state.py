@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typing as t
 
-from singer_sdk.streams._state import StreamStateManager
+from tap_auth0_userlogs.sdk_compat import StreamStateManager
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers import types

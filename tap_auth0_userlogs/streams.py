@@ -10,8 +10,6 @@ from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import quote
 
-from singer_sdk.helpers._catalog import pop_deselected_record_properties
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import Stream
 from typing_extensions import override
@@ -24,6 +22,7 @@ from tap_auth0_userlogs.events import LOG_EVENT_SCHEMA, is_later, normalize_even
 from tap_auth0_userlogs.log_events import DecodedEvent, LogEvent, as_dict, record_json
 from tap_auth0_userlogs.partition_state import IndexedStateManager
 from tap_auth0_userlogs.plan import Inputs, Plan, choose, pass_start, worth_surveying
+from tap_auth0_userlogs.sdk_compat import pop_deselected_record_properties
 from tap_auth0_userlogs.settings import (
     DEFAULT_LOOKBACK_MINUTES,
     DEFAULT_MAX_CONCURRENCY,
@@ -50,6 +49,9 @@ if t.TYPE_CHECKING:
 
     from singer_sdk.helpers.types import Context
 
+    from tap_auth0_userlogs.checkpoints import CheckpointWriter
+    from tap_auth0_userlogs.messages import FastSingerWriter
+
 # State keys. The stream's position in the tenant's log (every event up to it is out; the name
 # predates passes); on each partition, the position that user is in sync with; and whether the
 # position covers every user of the tenant (a run with neither user_ids nor user_query).
@@ -68,11 +70,14 @@ EVENT_TYPES_SCHEMA = {
 }
 
 
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
 class UserLogsStream(Auth0Stream):
     """Each user's log events, newest first, from `GET /api/v2/users/{id}/logs`."""
 
     name = "user_logs"
-    path = "/api/v2/users/{user_id}/logs"
     # log_id is unique only within a tenant; the tenant keeps tenants' rows apart in one table.
     primary_keys = ("tenant_domain", "log_id")
     replication_key = "date"
@@ -86,7 +91,7 @@ class UserLogsStream(Auth0Stream):
         types = self.config.get("event_types")
         self._kept_types = frozenset(types) if types else None
         self._prefetcher: PrefetchingReader | None = None
-        self._extracted_at = utc_now()
+        self._extracted_at = _utc_now()
         self._run_started = datetime.datetime.now(datetime.timezone.utc)
         self._newest_emitted: str | None = None
         # A pass's newest date per user since its last STATE, and every user it served.
@@ -96,19 +101,10 @@ class UserLogsStream(Auth0Stream):
         self._first_users_page: dict[str, t.Any] | None = None
         self._first_pass_page: LogPage | None = None
 
-    @property
-    def state_manager(self) -> IndexedStateManager:
+    @override
+    def make_state_manager(self, **kwargs: t.Any) -> IndexedStateManager:
         """The SDK's partitioned state, with partitions looked up through an index."""
-        if self._state_manager is None:
-            self._state_manager = IndexedStateManager(
-                tap_name=self.tap_name,
-                stream_name=self.name,
-                tap_state=self._tap_state,
-                state_partitioning_keys=self.state_partitioning_keys,
-                is_sorted=self.is_sorted,
-                check_sorted=self.check_sorted,
-            )
-        return self._state_manager  # type: ignore[return-value]
+        return IndexedStateManager(**kwargs)
 
     @property
     def max_concurrency(self) -> int:
@@ -275,8 +271,8 @@ class UserLogsStream(Auth0Stream):
             self._sync_without_partitions()
             return
         # Every earlier user is finished: checkpoint now, so a crash loses at most this user.
-        if self._tap.state_writer.checkpoint_due():
-            self._write_state_message()
+        if self._checkpoints.checkpoint_due():
+            self.write_state_now()
         progress = self.connection.progress
         progress.users_total = len(self.partitions or ())
         user_id = context["user_id"]
@@ -287,7 +283,7 @@ class UserLogsStream(Auth0Stream):
         oldest: datetime.datetime | None = None
         try:
             for page in self._pages_of(user_id):
-                self._extracted_at = utc_now()
+                self._extracted_at = _utc_now()
                 for event in page:
                     date = parse_date(event["date"])
                     oldest = date if oldest is None else min(oldest, date)
@@ -335,11 +331,10 @@ class UserLogsStream(Auth0Stream):
             self.state_manager.is_flushed = False
         self.logger.info(self.connection.summary())
 
-    def _increment_stream_state(
-        self, latest_record: dict[str, t.Any], *, context: Context | None = None
-    ) -> None:
+    @override
+    def record_emitted(self, record: dict[str, t.Any], context: Context | None) -> None:
         """Note the newest date emitted; the user's state is updated once, at its end."""
-        date = latest_record.get(self.replication_key)
+        date = record.get(self.replication_key)
         if date and (self._newest_emitted is None or date > self._newest_emitted):
             self._newest_emitted = date
 
@@ -357,9 +352,7 @@ class UserLogsStream(Auth0Stream):
     def _advance_bookmark(self, context: Context | None) -> None:
         # Once per user instead of once per event: the SDK's update is the costly part.
         if self._newest_emitted is not None:
-            super()._increment_stream_state(
-                {self.replication_key: self._newest_emitted}, context=context
-            )
+            self.advance_bookmark({self.replication_key: self._newest_emitted}, context)
             self._newest_emitted = None
 
     def _keep_bookmark_from_regressing(self, context: Context | None) -> None:
@@ -374,6 +367,14 @@ class UserLogsStream(Auth0Stream):
                 "replication_key": self.replication_key,
                 "replication_key_value": state["replication_key_value"],
             }
+
+    @property
+    def _checkpoints(self) -> CheckpointWriter:
+        return t.cast("CheckpointWriter", self.owning_tap.state_writer)
+
+    @property
+    def _writer(self) -> FastSingerWriter:
+        return t.cast("FastSingerWriter", self.owning_tap.message_writer)
 
     @cached_property
     def _start_date(self) -> datetime.datetime | None:
@@ -433,15 +434,15 @@ class UserLogsStream(Auth0Stream):
             first=self._first_pass_page,
         )
         position = plan.pass_from
-        state_writer = self._tap.state_writer
+        state_writer = self._checkpoints
         for page in pages:
-            self._extracted_at = utc_now()
+            self._extracted_at = _utc_now()
             self._emit_pass_events(page.events, selected)
             if page.position is not None:
                 position = page.position
                 if state_writer.checkpoint_due():
                     self._store_pass_progress(position, selected)
-                    self._write_state_message()
+                    self.write_state_now()
             self.connection.report_progress()
         self._store_pass_progress(position, selected)
         progress = self.connection.progress
@@ -452,7 +453,7 @@ class UserLogsStream(Auth0Stream):
         kept_types = self._kept_types
         newest = self._pass_newest
         as_sent = self._records_as_json
-        writer = self._tap.message_writer
+        writer = self._writer
         emitted = 0
         for event in events:
             user_id = event.user_id
@@ -469,7 +470,7 @@ class UserLogsStream(Auth0Stream):
                     self.name, record_json(event, self._tenant_domain), self._extracted_at
                 )
             else:
-                self._write_record_message(normalize_event(as_dict(event), self._tenant_domain))
+                self.write_record(normalize_event(as_dict(event), self._tenant_domain))
             emitted += 1
         if emitted:
             self.state_manager.is_flushed = False
@@ -539,7 +540,8 @@ class UserLogsStream(Auth0Stream):
             self._prefetcher.close()
             self._prefetcher = None
 
-    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+    @override
+    def write_record(self, record: dict[str, t.Any]) -> None:
         """singer-sdk's record path without its per-record type conformance.
 
         `normalize_event` already gives every record the schema's shape (unknown fields in
@@ -547,7 +549,7 @@ class UserLogsStream(Auth0Stream):
         """
         if self._catalog_deselects_fields:
             pop_deselected_record_properties(record, self.schema, self.mask)
-        writer = self._tap.message_writer
+        writer = self._writer
         for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)
             if mapped is not None:

@@ -7,10 +7,7 @@ import sys
 import typing as t
 from functools import cached_property
 
-from singer_sdk import Tap
-from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.helpers._classproperty import classproperty
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
@@ -24,16 +21,15 @@ from tap_auth0_userlogs.inputs import (
     checked_state_file,
     refuse_environment,
     settings_dotenv,
-    settings_problems,
     state_problem,
 )
+from tap_auth0_userlogs.inputs import settings_problems as find_settings_problems
 from tap_auth0_userlogs.messages import FastSingerWriter
+from tap_auth0_userlogs.sdk_compat import TapHooks, parse_environment_config
 from tap_auth0_userlogs.settings import CONFIG_SCHEMA
 from tap_auth0_userlogs.streams import LogEventTypesStream, UserLogsStream
 
 if t.TYPE_CHECKING:
-    from types import FrameType
-
     import click
     from singer_sdk.streams import Stream
 
@@ -67,7 +63,7 @@ _PER_USER_SORT_NOTICE = _PerUserSortNotice()
 _SECOND_ERROR_LINE = _SecondErrorLine()
 
 
-class TapAuth0UserLogs(Tap):
+class TapAuth0UserLogs(TapHooks):
     """Auth0 user log events, partitioned by user and incremental on `date`."""
 
     name = "tap-auth0-userlogs"
@@ -79,15 +75,13 @@ class TapAuth0UserLogs(Tap):
         # Installed by the tap, not by importing this module: importers keep their logging.
         logging.getLogger("singer_sdk").addFilter(_PER_USER_SORT_NOTICE)
         super().__init__(*args, **kwargs)
-        self._state_writer = CheckpointWriter(self.message_writer)  # type: ignore[assignment]
+        self.use_state_writer(CheckpointWriter(self.message_writer))
 
     @override
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        errors = super()._validate_config(raise_errors=raise_errors)
-        if errors:
-            return errors
+    def settings_problems(self, *, raise_errors: bool) -> list[str]:
+        """Unknown settings, and the checks the JSON schema cannot express."""
         # singer-sdk has merged its built-in settings in: these are the names `--about` lists.
-        problems = settings_problems(self.config, self.config_jsonschema["properties"])
+        problems = find_settings_problems(self.config, self.config_jsonschema["properties"])
         if problems and raise_errors:
             raise ConfigValidationError(problems[0], errors=problems)
         return problems
@@ -123,29 +117,26 @@ class TapAuth0UserLogs(Tap):
         return sorted(super().load_streams(), key=lambda s: s.name != UserLogsStream.name)
 
     @override
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+    def on_termination(self, signum: int) -> None:
         """On SIGTERM or SIGINT: stop once no write is in progress (see `when_not_writing`)."""
-        self.message_writer.when_not_writing(lambda: self._stop(signum))  # type: ignore[attr-defined]
+        t.cast("FastSingerWriter", self.message_writer).when_not_writing(lambda: self._stop(signum))
 
     def _stop(self, signum: int) -> None:
         """Write the state reached, then exit non-zero, as the sync did not finish.
 
         singer-sdk exits 0 here, which tells an orchestrator the sync succeeded.
         """
-        self._state_writer.write_state(self.state)
+        self.state_writer.write_state(self.state)
         self.logger.warning("Stopped by signal %d before the sync finished", signum)
         sys.exit(128 + signum)
 
-    @classproperty
+    @classmethod
     @override
-    def _env_var_config(cls) -> dict[str, t.Any]:
+    def environment_settings(cls, schema: dict[str, t.Any], prefix: str) -> dict[str, t.Any]:
         """Settings from `TAP_AUTH0_USERLOGS_*` variables and the working directory's `.env`.
 
         A value from either that cannot be parsed ends the run with a line naming it.
         """
-        schema = cls.config_jsonschema
-        cls.append_builtin_config(schema)
-        prefix = cls._env_var_prefix
         try:
             # Puts the file's values into os.environ before parsing, as singer-sdk always has.
             return parse_environment_config(schema, prefix, settings_dotenv())
