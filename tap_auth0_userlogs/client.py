@@ -11,18 +11,18 @@ import typing as t
 from tap_auth0_userlogs.sdk_compat import StreamHooks
 
 if t.TYPE_CHECKING:
-    from tap_auth0_userlogs.connection import Auth0Connection
+    from tap_auth0_userlogs.tenant_session import TenantSession
 
 
 class Auth0Stream(StreamHooks):
     """A Management API stream sharing the tap's session, credentials and rate-limit view."""
 
     @property
-    def connection(self) -> Auth0Connection:
+    def tenant_session(self) -> TenantSession:
         """The tap-wide connection to the tenant."""
-        return t.cast("Auth0Connection", self.owning_tap.connection)  # type: ignore[attr-defined]
+        return t.cast("TenantSession", self.owning_tap.tenant_session)  # type: ignore[attr-defined]
 
     @property
     def url_base(self) -> str:
         """`https://{domain}` or the `api_url` override."""
-        return self.connection.base_url
+        return self.tenant_session.base_url

@@ -29,7 +29,7 @@ from tap_auth0_userlogs.errors import (
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from tap_auth0_userlogs.connection import Auth0Connection
+    from tap_auth0_userlogs.tenant_session import TenantSession
 
 # No tenant has this user. Auth0 checks the token's scopes first, then answers an unknown
 # user's log with [], so reading it proves the scope without a user id to hand.
@@ -84,10 +84,10 @@ class _Stop(Exception):
 
 
 def run_connection_test(
-    config: Mapping[str, t.Any], connection: Auth0Connection, logger: logging.Logger
+    config: Mapping[str, t.Any], session: TenantSession, logger: logging.Logger
 ) -> bool:
     """Log one line per capability the settings need; True when none of them failed."""
-    outcomes = ConnectionTest(config, connection).outcomes()
+    outcomes = ConnectionTest(config, session).outcomes()
     for outcome in outcomes:
         level = {
             Verdict.OK: logging.INFO,
@@ -101,10 +101,10 @@ def run_connection_test(
 class ConnectionTest:
     """The capabilities one configuration needs, each checked with one request."""
 
-    def __init__(self, config: Mapping[str, t.Any], connection: Auth0Connection) -> None:
+    def __init__(self, config: Mapping[str, t.Any], session: TenantSession) -> None:
         self._config = config
-        self._api = connection.api
-        self._base_url = connection.base_url
+        self._api = session.api
+        self._base_url = session.base_url
         self._static_token = not self._api.authenticator.can_refresh
         self._credentials: Outcome | None = None
 

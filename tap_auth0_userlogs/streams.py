@@ -49,8 +49,8 @@ if t.TYPE_CHECKING:
 
     from singer_sdk.helpers.types import Context
 
-    from tap_auth0_userlogs.checkpoints import CheckpointWriter
     from tap_auth0_userlogs.messages import FastSingerWriter
+    from tap_auth0_userlogs.state_writer import PacedStateWriter
 
 # State keys. The stream's position in the tenant's log (every event up to it is out; the name
 # predates passes); on each partition, the position that user is in sync with; and whether the
@@ -147,13 +147,13 @@ class UserLogsStream(Auth0Stream):
         if user_ids is not None:
             return list(user_ids)
         listing = self._discovery.discover(self._first_users_page)
-        self.connection.progress.users_found_by = listing.found_by
+        self.tenant_session.progress.users_found_by = listing.found_by
         return listing.user_ids
 
     @cached_property
     def _discovery(self) -> UserDiscovery:
         return UserDiscovery(
-            self.connection.api,
+            self.tenant_session.api,
             self.url_base,
             user_query=self.config.get("user_query"),
             method=self.config.get("user_discovery") or "auto",
@@ -161,7 +161,7 @@ class UserLogsStream(Auth0Stream):
 
     @cached_property
     def _tenant_log(self) -> TenantLog:
-        return TenantLog(self.connection.api, self.url_base)
+        return TenantLog(self.tenant_session.api, self.url_base)
 
     def _surveyed_plan(self, strategy: str) -> Plan:
         """The plan, after a look at the tenant: its newest events and, if needed, its oldest."""
@@ -270,10 +270,10 @@ class UserLogsStream(Auth0Stream):
         if not context:  # singer-sdk syncs one empty context when there are no partitions
             self._sync_without_partitions()
             return
-        # Every earlier user is finished: checkpoint now, so a crash loses at most this user.
-        if self._checkpoints.checkpoint_due():
+        # Every earlier user is finished: STATE now, so a crash loses at most this user.
+        if self._paced_state.state_due():
             self.write_state_now()
-        progress = self.connection.progress
+        progress = self.tenant_session.progress
         progress.users_total = len(self.partitions or ())
         user_id = context["user_id"]
         cutoff = self.cutoff(context)
@@ -293,7 +293,7 @@ class UserLogsStream(Auth0Stream):
                     if self._kept_types is None or event.get("type") in self._kept_types:
                         progress.count_events(1)
                         yield normalize_event(event, self._tenant_domain)
-                self.connection.report_progress()
+                self.tenant_session.report_progress()
         except UserLogNotFound:
             log_not_found = True
         except BaseException:
@@ -309,8 +309,8 @@ class UserLogsStream(Auth0Stream):
         self._user_done()
 
     def _user_done(self) -> None:
-        self.connection.progress.user_done()
-        self.connection.report_progress()
+        self.tenant_session.progress.user_done()
+        self.tenant_session.report_progress()
 
     @override
     def sync(self, context: Context | None = None) -> None:
@@ -329,7 +329,7 @@ class UserLogsStream(Auth0Stream):
         if not self.run_plan.tenant_pass and self.partitions:
             self._store_position_after_reading_users()
             self.state_manager.is_flushed = False
-        self.logger.info(self.connection.summary())
+        self.logger.info(self.tenant_session.summary())
 
     @override
     def record_emitted(self, record: dict[str, t.Any], context: Context | None) -> None:
@@ -369,8 +369,8 @@ class UserLogsStream(Auth0Stream):
             }
 
     @property
-    def _checkpoints(self) -> CheckpointWriter:
-        return t.cast("CheckpointWriter", self.owning_tap.state_writer)
+    def _paced_state(self) -> PacedStateWriter:
+        return t.cast("PacedStateWriter", self.owning_tap.state_writer)
 
     @property
     def _writer(self) -> FastSingerWriter:
@@ -434,18 +434,18 @@ class UserLogsStream(Auth0Stream):
             first=self._first_pass_page,
         )
         position = plan.pass_from
-        state_writer = self._checkpoints
+        state_writer = self._paced_state
         for page in pages:
             self._extracted_at = _utc_now()
             self._emit_pass_events(page.events, selected)
             if page.position is not None:
                 position = page.position
-                if state_writer.checkpoint_due():
+                if state_writer.state_due():
                     self._store_pass_progress(position, selected)
                     self.write_state_now()
-            self.connection.report_progress()
+            self.tenant_session.report_progress()
         self._store_pass_progress(position, selected)
-        progress = self.connection.progress
+        progress = self.tenant_session.progress
         progress.users_total = progress.users_done = len(self._pass_users)
 
     def _emit_pass_events(self, events: list[LogEvent], selected: set[str] | None) -> None:
@@ -474,7 +474,7 @@ class UserLogsStream(Auth0Stream):
             emitted += 1
         if emitted:
             self.state_manager.is_flushed = False
-        self.connection.progress.count_events(emitted)
+        self.tenant_session.progress.count_events(emitted)
 
     @cached_property
     def _records_as_json(self) -> bool:
@@ -514,7 +514,7 @@ class UserLogsStream(Auth0Stream):
 
     def _user_reader(self) -> UserLogReader:
         return UserLogReader(
-            self.connection.api, self.url_base, self.page_size, self.connection.progress
+            self.tenant_session.api, self.url_base, self.page_size, self.tenant_session.progress
         )
 
     def _pages_of(self, user_id: str) -> Iterator[list[dict[str, t.Any]]]:
@@ -566,7 +566,7 @@ class UserLogsStream(Auth0Stream):
         """Nothing at or before the bookmark came back: the user was deleted, or logs expired."""
         if (oldest is not None and oldest <= bookmark) or self._user_deleted(user_id):
             return
-        progress = self.connection.progress
+        progress = self.tenant_session.progress
         progress.gaps_warned += 1
         until = oldest.isoformat() if oldest else "now"
         self.logger.warning(
@@ -591,7 +591,7 @@ class UserLogsStream(Auth0Stream):
         """Whether Auth0 says the user no longer exists; warns and counts it if so."""
         if self._user_exists(user_id) is not False:
             return False
-        self.connection.progress.deleted_users += 1
+        self.tenant_session.progress.deleted_users += 1
         self.logger.warning(
             "User %s no longer exists in the tenant (deleted): skipped, bookmark kept", user_id
         )
@@ -600,7 +600,7 @@ class UserLogsStream(Auth0Stream):
     def _user_exists(self, user_id: str) -> bool | None:
         """Whether the user still exists; None when the token may not read users."""
         try:
-            self.connection.api.get(
+            self.tenant_session.api.get(
                 f"{self.url_base}/api/v2/users/{quote(user_id, safe='')}",
                 {"fields": "user_id", "include_fields": "true"},
                 endpoint="user",

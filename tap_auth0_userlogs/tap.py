@@ -11,8 +11,6 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
-from tap_auth0_userlogs.checkpoints import CheckpointWriter
-from tap_auth0_userlogs.connection import Auth0Connection
 from tap_auth0_userlogs.connection_test import run_connection_test
 from tap_auth0_userlogs.errors import TapUserError
 from tap_auth0_userlogs.inputs import (
@@ -27,7 +25,9 @@ from tap_auth0_userlogs.inputs import settings_problems as find_settings_problem
 from tap_auth0_userlogs.messages import FastSingerWriter
 from tap_auth0_userlogs.sdk_compat import TapHooks, parse_environment_config
 from tap_auth0_userlogs.settings import CONFIG_SCHEMA
+from tap_auth0_userlogs.state_writer import PacedStateWriter
 from tap_auth0_userlogs.streams import LogEventTypesStream, UserLogsStream
+from tap_auth0_userlogs.tenant_session import TenantSession
 
 if t.TYPE_CHECKING:
     import click
@@ -75,7 +75,7 @@ class TapAuth0UserLogs(TapHooks):
         # Installed by the tap, not by importing this module: importers keep their logging.
         logging.getLogger("singer_sdk").addFilter(_PER_USER_SORT_NOTICE)
         super().__init__(*args, **kwargs)
-        self.use_state_writer(CheckpointWriter(self.message_writer))
+        self.use_state_writer(PacedStateWriter(self.message_writer))
 
     @override
     def settings_problems(self, *, raise_errors: bool) -> list[str]:
@@ -95,9 +95,9 @@ class TapAuth0UserLogs(TapHooks):
         super().load_state(state)
 
     @cached_property
-    def connection(self) -> Auth0Connection:
+    def tenant_session(self) -> TenantSession:
         """The session, credentials and rate-limit view shared by every stream."""
-        return Auth0Connection(self.config, self.logger)
+        return TenantSession(self.config, self.logger)
 
     @override
     def discover_streams(self) -> list[Stream]:
@@ -178,7 +178,7 @@ class TapAuth0UserLogs(TapHooks):
                 validate_config=True,
                 setup_mapper=False,
             )
-            passed = run_connection_test(tap.config, tap.connection, cls.logger)
+            passed = run_connection_test(tap.config, tap.tenant_session, cls.logger)
         except ConfigValidationError as exc:
             for error in exc.errors or [str(exc)]:
                 cls.logger.error("%s", error)

@@ -97,5 +97,5 @@ def test_indented_json_is_decoded_whole_so_each_record_stays_one_line():
 
 def test_json_that_is_no_list_is_handed_back_and_no_json_raises():
     assert decode_page(b'{"statusCode": 200}') == {"statusCode": 200}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="JSON"):
         decode_page(b"<html>")

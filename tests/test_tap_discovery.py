@@ -7,9 +7,9 @@ import logging
 
 import pytest
 
-from tap_auth0_userlogs.connection import Auth0Connection
 from tap_auth0_userlogs.discovery import UserDiscovery
 from tap_auth0_userlogs.errors import TapUserError
+from tap_auth0_userlogs.tenant_session import TenantSession
 from tests.emulator import TenantSpec
 from tests.tap_support import bookmarks, run_sync, tap_config
 
@@ -18,7 +18,7 @@ UTC = datetime.timezone.utc
 
 def discovered(emulator, **settings) -> list[str]:
     config = tap_config(emulator, user_ids=None, **settings)
-    connection = Auth0Connection(config, logging.getLogger("test"))
+    connection = TenantSession(config, logging.getLogger("test"))
     return (
         UserDiscovery(
             connection.api,

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from tap_auth0_userlogs.sources import paging
 from tap_auth0_userlogs.errors import TapUserError
+from tap_auth0_userlogs.sources import paging
 from tests.emulator import TenantSpec
 from tests.tap_support import client_credentials, run_sync, tap_config
 

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from tap_auth0_userlogs import checkpoints, messages
-from tap_auth0_userlogs.checkpoints import CheckpointWriter
+from tap_auth0_userlogs import messages, state_writer
 from tap_auth0_userlogs.messages import FastSingerWriter
+from tap_auth0_userlogs.state_writer import PacedStateWriter
 from tap_auth0_userlogs.tap import TapAuth0UserLogs
 
 RECORDS = 7
 # The writer's own modules: the signal lands at each line run in them.
-WRITER_FILES = {Path(messages.__file__).resolve(), Path(checkpoints.__file__).resolve()}
+WRITER_FILES = {Path(messages.__file__).resolve(), Path(state_writer.__file__).resolve()}
 
 
 @pytest.fixture
@@ -69,7 +69,8 @@ def sync_stopped_at_line(tap: TapAuth0UserLogs, n: int) -> tuple[list[str], int,
     tap stopped, and the tracer.
     """
     writer = FastSingerWriter()
-    tap.message_writer, tap._state_writer = writer, CheckpointWriter(writer)
+    tap.message_writer = writer
+    tap.use_state_writer(PacedStateWriter(writer))
     tracer = SignalAtLine(n)
     handed = 0
     out = io.StringIO()
@@ -80,8 +81,8 @@ def sync_stopped_at_line(tap: TapAuth0UserLogs, n: int) -> tuple[list[str], int,
                 writer.write_record("user_logs", {"log_id": str(number)}, tap.initialized_at)
                 handed += 1
                 if number == RECORDS // 2:
-                    tap._state_writer.write_state({"checkpoint": number})
-            tap._state_writer.write_state({"checkpoint": "end"})
+                    tap.state_writer.write_state({"checkpoint": number})
+            tap.state_writer.write_state({"checkpoint": "end"})
         except SystemExit:
             pass
         finally:

@@ -2,7 +2,7 @@
 user, 100 a request, in log_id order, with no result cap.
 
 A pass streams pages as they arrive, each with the position after it (the last log_id it
-holds), so the caller can emit, checkpoint and resume mid-pass. A pass can start from a
+holds), so the caller can emit, write STATE and resume mid-pass. A pass can start from a
 stored position or from a time: a log_id is `900` + YYYYMMDDhhmmss + digits (undocumented,
 seen in real data), so `900` + a time + zeros sorts before every event ingested in that
 second, as Elastic's Auth0 integration starts its passes. Auth0 orders checkpoint mode by

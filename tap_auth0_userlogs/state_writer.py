@@ -4,7 +4,7 @@ singer-sdk deep-copies the whole state and converts it through dataclasses on ev
 message; with one partition per user that is quadratic in the number of users. This writer
 serializes the state once with msgspec and skips a write when it would cost more than
 `MAX_STATE_SHARE` of the time since the previous one, so small tenants get a STATE after
-every user and very large ones one every few seconds. A skipped checkpoint never loses an
+every user and very large ones one every few seconds. A skipped STATE never loses an
 event: users finished after the last STATE are read again from their older bookmarks.
 """
 
@@ -24,7 +24,7 @@ MAX_STATE_SHARE = 0.05
 ALWAYS_AFFORDABLE_SECONDS = 0.0005
 
 
-class CheckpointWriter:
+class PacedStateWriter:
     """Drop-in for the SDK's StateWriter: writes STATE lines, skipping exact repeats."""
 
     def __init__(self, writer: FastSingerWriter) -> None:
@@ -43,8 +43,8 @@ class CheckpointWriter:
         self._last_write_end = time.monotonic()
         self._last_write_cost = self._last_write_end - started
 
-    def checkpoint_due(self) -> bool:
-        """True when another STATE now would stay within the time budget for checkpoints."""
+    def state_due(self) -> bool:
+        """True when another STATE now would stay within the time budget for STATE messages."""
         if self._last_write_cost <= ALWAYS_AFFORDABLE_SECONDS:
             return True
         since = time.monotonic() - self._last_write_end

@@ -18,7 +18,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Mapping
 
 
-class Auth0Connection:
+class TenantSession:
     """Everything about talking to one Auth0 tenant that outlives a single request."""
 
     def __init__(self, config: Mapping[str, t.Any], logger: logging.Logger) -> None:
