@@ -25,6 +25,8 @@ from tap_auth0_userlogs.errors import (
     names_a_plan,
     unreachable_line,
 )
+from tap_auth0_userlogs.settings import setting
+from tap_auth0_userlogs.sources.paging import LOGS_PATH
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -121,7 +123,7 @@ class ConnectionTest:
                 results.append(outcome)
                 user_id = found or PROBE_USER_ID
             results.append(self._user_logs(user_id))
-            strategy = self._config.get("strategy") or "auto"
+            strategy = setting(self._config, "strategy")
             if strategy != "per_user":
                 results.append(self._tenant_log(strategy))
         except _Stop as stop:
@@ -162,7 +164,7 @@ class ConnectionTest:
     def _tenant_log(self, strategy: str) -> Outcome:
         probe = Probe(
             "tenant log",
-            "/api/v2/logs",
+            LOGS_PATH,
             "read:logs",
             f"used by strategy '{strategy}'",
             required=strategy == "tenant_scan",
@@ -173,7 +175,7 @@ class ConnectionTest:
             instead="or set 'strategy' to 'per_user'",
         )
         params = {"page": 0, "per_page": 1, "fields": "log_id", "include_fields": "true"}
-        outcome, _ = self._probe(probe, "/api/v2/logs", params)
+        outcome, _ = self._probe(probe, LOGS_PATH, params)
         return outcome
 
     # ------------------------------------------------------------------ one request each

@@ -173,6 +173,18 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
 ).to_dict()
 
+_DEFAULTS = {
+    name: spec["default"] for name, spec in CONFIG_SCHEMA["properties"].items() if "default" in spec
+}
+
+
+def setting(config: t.Mapping[str, t.Any], name: str) -> t.Any:
+    """A setting's value, or the schema's default for it (singer-sdk fills defaults in only
+    when it validates the config)."""
+    value = config.get(name)
+    return _DEFAULTS.get(name) if value is None else value
+
+
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _TEXT_SETTINGS = frozenset(
     name for name, prop in CONFIG_SCHEMA["properties"].items() if "string" in prop.get("type", [])

@@ -23,12 +23,7 @@ from tap_auth0_userlogs.log_events import DecodedEvent, LogEvent, as_dict, recor
 from tap_auth0_userlogs.partition_state import IndexedStateManager
 from tap_auth0_userlogs.plan import Inputs, Plan, choose, pass_start, worth_surveying
 from tap_auth0_userlogs.sdk_compat import pop_deselected_record_properties
-from tap_auth0_userlogs.settings import (
-    DEFAULT_LOOKBACK_MINUTES,
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_PAGE_SIZE,
-    normalize_domain,
-)
+from tap_auth0_userlogs.settings import normalize_domain, setting
 from tap_auth0_userlogs.sources.tenant_log import (
     PAGE_SIZE,
     LogPage,
@@ -109,12 +104,12 @@ class UserLogsStream(Auth0Stream):
     @property
     def max_concurrency(self) -> int:
         """Users read at once."""
-        return int(self.config.get("max_concurrency") or DEFAULT_MAX_CONCURRENCY)
+        return int(setting(self.config, "max_concurrency"))
 
     @property
     def page_size(self) -> int:
         """Events per request."""
-        return int(self.config.get("page_size") or DEFAULT_PAGE_SIZE)
+        return int(setting(self.config, "page_size"))
 
     @cached_property
     def partitions(self) -> list[dict] | None:  # type: ignore[override]
@@ -126,7 +121,7 @@ class UserLogsStream(Auth0Stream):
     @cached_property
     def run_plan(self) -> Plan:
         """How this run reads: per user or one pass over the tenant's log, and why."""
-        strategy = self.config.get("strategy") or "auto"
+        strategy = setting(self.config, "strategy")
         known = None if self._every_user else len(self._listed_users)
         if worth_surveying(strategy, known):
             plan = self._surveyed_plan(strategy)
@@ -156,7 +151,7 @@ class UserLogsStream(Auth0Stream):
             self.tenant_session.api,
             self.url_base,
             user_query=self.config.get("user_query"),
-            method=self.config.get("user_discovery") or "auto",
+            method=setting(self.config, "user_discovery"),
         )
 
     @cached_property
@@ -383,9 +378,7 @@ class UserLogsStream(Auth0Stream):
 
     @cached_property
     def _lookback(self) -> datetime.timedelta:
-        return datetime.timedelta(
-            minutes=self.config.get("lookback_minutes", DEFAULT_LOOKBACK_MINUTES)
-        )
+        return datetime.timedelta(minutes=setting(self.config, "lookback_minutes"))
 
     @cached_property
     def _tenant_domain(self) -> str:
@@ -510,7 +503,7 @@ class UserLogsStream(Auth0Stream):
 
     @cached_property
     def _log_id_margin(self) -> datetime.timedelta:
-        return datetime.timedelta(seconds=float(self.config.get("log_id_margin_seconds") or 0))
+        return datetime.timedelta(seconds=float(setting(self.config, "log_id_margin_seconds")))
 
     def _user_reader(self) -> UserLogReader:
         return UserLogReader(

@@ -23,7 +23,7 @@ class TenantSession:
 
     def __init__(self, config: Mapping[str, t.Any], logger: logging.Logger) -> None:
         self.base_url = settings.base_url(config)
-        timeout = float(config.get("request_timeout") or settings.DEFAULT_REQUEST_TIMEOUT)
+        timeout = float(settings.setting(config, "request_timeout"))
         # One request until the first answer gives the bucket's size: the tenant's own apps
         # share it, and on a Free tenant it holds only two.
         self.governor = RateLimitGovernor(
@@ -46,7 +46,7 @@ class TenantSession:
             )
         session = requests.Session()
         # One pooled connection per concurrent worker, plus the token and discovery requests.
-        concurrency = int(config.get("max_concurrency") or settings.DEFAULT_MAX_CONCURRENCY)
+        concurrency = int(settings.setting(config, "max_concurrency"))
         adapter = HTTPAdapter(pool_maxsize=concurrency + 2)
         session.mount("https://", adapter)
         session.mount("http://", adapter)

@@ -13,7 +13,7 @@ import typing as t
 
 from tap_auth0_userlogs.errors import TapUserError
 from tap_auth0_userlogs.events import parse_date
-from tap_auth0_userlogs.sources.paging import RESULT_CAP
+from tap_auth0_userlogs.sources.paging import LOGS_PATH, RESULT_CAP, last_page_within_cap
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -82,7 +82,7 @@ def search_pages(
 ) -> Iterator[list[dict[str, t.Any]]]:
     """Pages of the events (of `user_id`, or of every user) dated in [since, until], newest
     first, each event once: the boundary second two windows share is passed on once."""
-    last_page = RESULT_CAP // SEARCH_PAGE_SIZE - 1
+    last_page = last_page_within_cap(SEARCH_PAGE_SIZE)
     upper = until
     boundary: set[str] = set()
     whose = f"user {user_id}" if user_id else "the tenant"
@@ -91,7 +91,7 @@ def search_pages(
         events: list[dict[str, t.Any]] = []
         for page in range(last_page + 1):
             response = api.get(
-                f"{base_url}/api/v2/logs",
+                f"{base_url}{LOGS_PATH}",
                 {"q": query, "page": page, "per_page": SEARCH_PAGE_SIZE, "sort": "date:-1"},
                 endpoint="logs_search",
                 scopes=scopes,

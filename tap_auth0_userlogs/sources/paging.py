@@ -15,6 +15,8 @@ if t.TYPE_CHECKING:
 
 # Auth0 answers 400 to any page that reaches past the 1,000th result of a listing.
 RESULT_CAP = 1000
+# The tenant's log: checkpoint mode (from/take) and search (q/page/per_page).
+LOGS_PATH = "/api/v2/logs"
 
 
 def last_page_within_cap(page_size: int) -> int:

@@ -22,13 +22,13 @@ from urllib.parse import urlsplit
 from tap_auth0_userlogs.errors import ClientError, TapUserError
 from tap_auth0_userlogs.log_events import LogEvent, decode_page
 from tap_auth0_userlogs.sources.log_search import search_pages
+from tap_auth0_userlogs.sources.paging import LOGS_PATH
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
     from tap_auth0_userlogs.management_api import ManagementAPI
 
-LOGS_PATH = "/api/v2/logs"
 PAGE_SIZE = 100
 TENANT_LOG_SCOPES = "read:logs (needed to read the tenant's log)"
 _LOG_ID_TIME = slice(3, 17)
