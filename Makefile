@@ -29,11 +29,11 @@ endef
 help:
 	@echo "make demo   run the pipeline against a local sample tenant (or a real one) into DuckDB"
 	@echo "make test   install what the tests need (PostgreSQL too) and run the whole suite"
-	@echo "make lint   ruff check and format check"
+	@echo "make lint   ruff check, format check and mypy --strict (make test runs it first)"
 	@echo "make dist   build the wheel and sdist into dist/ and check them with twine"
 	@echo "make clean  remove the venvs, .meltano/, output/ and dist/"
 
-test: install postgresql
+test: install postgresql lint
 	$(VENV)/bin/python -m pytest tests
 
 demo: install
@@ -61,9 +61,11 @@ $(MELTANO_STAMP):
 postgresql:
 	@scripts/ensure-postgresql.sh
 
+# Lint and types first: a finding fails `make test` before the suite starts.
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # The release: what `pip install tap-auth0-userlogs` and Meltano Hub users get, built in an
 # isolated environment from pyproject.toml (hatchling), its metadata checked as PyPI would.

@@ -62,7 +62,7 @@ class ClientCredentialsAuthenticator(OAuthAuthenticator):
         self._fetch_retrying = retrying_transient_failures(self._fetch_token)
 
     @property
-    def oauth_request_body(self) -> dict:
+    def oauth_request_body(self) -> dict[str, t.Any]:
         """The client-credentials grant body Auth0 expects."""
         return {
             "grant_type": "client_credentials",
@@ -119,7 +119,7 @@ class ClientCredentialsAuthenticator(OAuthAuthenticator):
         margin = min(MAX_REFRESH_MARGIN_SECONDS, lifetime * 0.1)
         self._expires_at = requested_at + lifetime - margin
 
-    def _fetch_token(self) -> tuple[dict, float]:
+    def _fetch_token(self) -> tuple[dict[str, t.Any], float]:
         requested_at = time.monotonic()
         self._on_request()
         response = self._http.post(

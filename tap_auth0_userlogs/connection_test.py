@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 
 from requests.utils import select_proxy
 
+from tap_auth0_userlogs.auth import ClientCredentialsAuthenticator
 from tap_auth0_userlogs.errors import (
     LOG_SCOPES,
     ClientError,
@@ -247,6 +248,9 @@ class ConnectionTest:
 
     def _fetch_token(self) -> Outcome:
         authenticator = self._api.authenticator
+        if not isinstance(authenticator, ClientCredentialsAuthenticator):
+            msg = "a token is fetched only with client credentials"
+            raise TypeError(msg)
         try:
             authenticator.update_access_token()
         except TapUserError as error:

@@ -11,7 +11,7 @@ import typing as t
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import requests
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import FatalAPIError
 
 LOG_SCOPES = "read:logs or read:logs_users"
 
@@ -35,11 +35,19 @@ class TapUserError(FatalAPIError):
     """A failure the user must fix (credentials, scopes, settings); retrying will not help."""
 
 
-class RateLimitedError(RetriableAPIError):
+class RetryableAnswer(Exception):
+    """An answer worth asking for again; `response` is Auth0's answer, when there was one."""
+
+    def __init__(self, message: str, response: Answer | None = None) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+class RateLimitedError(RetryableAnswer):
     """Auth0 answered 429: wait for the rate-limit bucket to refill, then retry."""
 
 
-class TransientAPIError(RetriableAPIError):
+class TransientAPIError(RetryableAnswer):
     """A 5xx, a connection problem or an unreadable body: retry with exponential backoff."""
 
 

@@ -123,7 +123,11 @@ def json_object(text: str, what: str, name: str) -> dict[str, t.Any]:
         value = json.loads(text, parse_constant=_no_constants)
     except ValueError as exc:
         reason = getattr(exc, "msg", str(exc))
-        where = f" at line {exc.lineno}, column {exc.colno}" if hasattr(exc, "lineno") else ""
+        where = (
+            f" at line {exc.lineno}, column {exc.colno}"
+            if isinstance(exc, json.JSONDecodeError)
+            else ""
+        )
         msg = f"The {what} file {name} is not JSON ({reason}{where}): expected a JSON object"
         raise TapUserError(msg) from None
     if not isinstance(value, dict):
@@ -262,7 +266,7 @@ def _partition_problem(partition: t.Any, seen: set[str]) -> str | None:
     """Why one per-user bookmark is not one this tap wrote; adds its user to `seen`."""
     context = partition.get("context") if isinstance(partition, dict) else None
     user_id = context.get("user_id") if isinstance(context, dict) else None
-    if not isinstance(user_id, str) or not user_id or set(context) != {"user_id"}:
+    if not isinstance(user_id, str) or not user_id or set(context or ()) != {"user_id"}:
         return (
             "The state has a 'user_logs' bookmark whose context is not "
             '{"user_id": "..."}: expected one bookmark per user'

@@ -101,7 +101,7 @@ def _event(part: msgspec.Raw) -> LogEvent:
         return DecodedEvent(loads(bytes(part)))
     if isinstance(record.scope, str):
         record.scope = normalize_scope(record.scope)
-    return record
+    return t.cast("RoutedEvent", record)
 
 
 def record_json(record: t.Any, tenant_domain: str) -> bytes:

@@ -91,7 +91,8 @@ class ManagementAPI:
         )(retrying_transient_failures(self._send_once, on_retry=_log_retry))
 
     def _wait_for_reset(self, exc: RateLimitedError) -> float:
-        wait = self.governor.wait_after_429(exc.response.headers, exc.response.seq)
+        reply = t.cast("Reply", exc.response)
+        wait = self.governor.wait_after_429(reply.headers, reply.seq)
         self.governor.record_wait(wait)
         return wait
 

@@ -16,7 +16,10 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers import types
 
 
-def _key(context: t.Mapping[str, t.Any]) -> tuple:
+PartitionKey = tuple[tuple[str, str], ...]
+
+
+def _key(context: t.Mapping[str, t.Any]) -> PartitionKey:
     return tuple(sorted((k, str(v)) for k, v in context.items()))
 
 
@@ -25,15 +28,15 @@ class IndexedStateManager(StreamStateManager):
 
     def __init__(self, **kwargs: t.Any) -> None:
         super().__init__(**kwargs)
-        self._indexed: list[dict] | None = None
-        self._index: dict[tuple, dict] = {}
+        self._indexed: list[dict[str, t.Any]] | None = None
+        self._index: dict[PartitionKey, dict[str, t.Any]] = {}
 
-    def get_context_state(self, context: types.Context | None) -> dict:
+    def get_context_state(self, context: types.Context | None) -> dict[str, t.Any]:
         """The writable state of `context`'s partition, created when missing."""
         partition = self.get_state_partition_context(context)
         if not partition:
             return self.stream_state
-        partitions: list[dict] = self.stream_state.setdefault("partitions", [])
+        partitions: list[dict[str, t.Any]] = self.stream_state.setdefault("partitions", [])
         if partitions is not self._indexed or len(partitions) != len(self._index):
             self._reindex(partitions)
         key = _key(partition)
@@ -44,8 +47,8 @@ class IndexedStateManager(StreamStateManager):
             self._index[key] = found
         return found
 
-    def _reindex(self, partitions: list[dict]) -> None:
-        index: dict[tuple, dict] = {}
+    def _reindex(self, partitions: list[dict[str, t.Any]]) -> None:
+        index: dict[PartitionKey, dict[str, t.Any]] = {}
         for entry in partitions:
             key = _key(entry["context"])
             if key in index:

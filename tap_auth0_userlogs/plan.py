@@ -123,7 +123,6 @@ def choose(inputs: Inputs) -> Plan:
     position, since = pass_start(inputs)
     pass_cost = estimated_pass_requests(inputs, since)
     per_user_cost = estimated_per_user_requests(inputs)
-    costs = {"per_user_requests": per_user_cost, "pass_requests": pass_cost}
     if inputs.strategy == "tenant_scan" or pass_cost < per_user_cost:
         reason = (
             "strategy 'tenant_scan'"
@@ -136,10 +135,16 @@ def choose(inputs: Inputs) -> Plan:
             pass_from=position,
             backfill=inputs.uncovered,
             reason=reason,
-            **costs,
+            per_user_requests=per_user_cost,
+            pass_requests=pass_cost,
         )
     reason = (
         f"at least {per_user_cost} requests reading users one by one against about "
         f"{pass_cost} through the tenant's log"
     )
-    return Plan(tenant_pass=False, reason=reason, **costs)
+    return Plan(
+        tenant_pass=False,
+        reason=reason,
+        per_user_requests=per_user_cost,
+        pass_requests=pass_cost,
+    )

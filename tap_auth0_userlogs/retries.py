@@ -35,18 +35,15 @@ def retrying_transient_failures(
     function: F, on_retry: t.Callable[[t.Any], None] | None = None
 ) -> F:
     """`function`, tried again on transient failures; `on_retry` hears of each retry."""
-    return t.cast(
-        "F",
-        backoff.on_exception(
-            backoff.expo,
-            TRANSIENT_EXCEPTIONS,
-            max_tries=TRANSIENT_TRIES,
-            # Read as each call starts, so that tests can shorten the waits.
-            factor=lambda: TRANSIENT_BACKOFF_FACTOR,
-            max_value=MAX_WAIT_SECONDS,
-            jitter=backoff.full_jitter,
-            giveup=fails_at_once,
-            on_backoff=on_retry,
-            logger=None,
-        )(function),
-    )
+    return backoff.on_exception(
+        backoff.expo,
+        TRANSIENT_EXCEPTIONS,
+        max_tries=TRANSIENT_TRIES,
+        # Read as each call starts, so that tests can shorten the waits.
+        factor=lambda: TRANSIENT_BACKOFF_FACTOR,
+        max_value=MAX_WAIT_SECONDS,
+        jitter=backoff.full_jitter,
+        giveup=fails_at_once,
+        on_backoff=on_retry,
+        logger=None,
+    )(function)

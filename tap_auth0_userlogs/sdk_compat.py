@@ -4,7 +4,8 @@ singer-sdk offers no public way to do a few things this tap needs: replace its S
 and its partition state manager (both cost quadratic time with a partition per user), update a
 bookmark once per user instead of once per record, write records without per-record type
 conformance, validate settings beyond the JSON schema, stop on a signal with a non-zero exit,
-and read `.env` files and environment variables with a clear error. Each private import and
+read `.env` files and environment variables with a clear error, order the streams and act at
+the end of a stream's sync (singer-sdk marks those two methods final). Each private import and
 hook is here and nowhere else; the rest of the package uses the public names these classes
 give them. `HOOKS` lists them, and tests/test_sdk_compat.py fails, naming the hook, when a
 singer-sdk release renames, moves or changes one.
@@ -45,6 +46,7 @@ HOOKS: dict[type, dict[str, tuple[str, ...] | None]] = {
         "_handle_termination": ("self", "signum", "frame"),
         "_env_var_config": None,
         "_env_var_prefix": None,
+        "load_streams": ("self",),  # public, but final
     },
     Stream: {
         "_tap": None,
@@ -53,6 +55,7 @@ HOOKS: dict[type, dict[str, tuple[str, ...] | None]] = {
         "_increment_stream_state": ("self", "latest_record", "context"),
         "_write_record_message": ("self", "record"),
         "_write_state_message": ("self",),
+        "sync": ("self", "context"),  # public, but final
     },
 }
 
@@ -81,6 +84,15 @@ class TapHooks(Tap):
         """SIGTERM or SIGINT arrived; singer-sdk's own handling by default."""
         super()._handle_termination(signum, None)
 
+    # singer-sdk marks load_streams final; overriding it is the only way to order streams.
+    @override  # type: ignore[misc]
+    def load_streams(self) -> list[Stream]:
+        return self.order_streams(super().load_streams())
+
+    def order_streams(self, streams: list[Stream]) -> list[Stream]:
+        """The order streams sync in; singer-sdk's by default."""
+        return streams
+
     @classproperty
     @override
     def _env_var_config(cls) -> dict[str, t.Any]:
@@ -96,6 +108,19 @@ class TapHooks(Tap):
 
 class StreamHooks(Stream):
     """A Stream whose private hooks call public methods a subclass overrides."""
+
+    # singer-sdk marks sync final; the end of a stream's sync has no other hook.
+    @override  # type: ignore[misc]
+    def sync(self, context: types.Context | None = None) -> None:
+        finished = False
+        try:
+            super().sync(context)
+            finished = True
+        finally:
+            self.after_sync(finished=finished)
+
+    def after_sync(self, *, finished: bool) -> None:
+        """The stream's sync ended, whole (`finished`) or by an exception."""
 
     @property
     def owning_tap(self) -> Tap:

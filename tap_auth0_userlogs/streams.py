@@ -112,7 +112,7 @@ class UserLogsStream(Auth0Stream):
         return int(setting(self.config, "page_size"))
 
     @cached_property
-    def partitions(self) -> list[dict] | None:  # type: ignore[override]
+    def partitions(self) -> list[dict[str, t.Any]] | None:
         """One partition per user read one by one; None when the run is one pass."""
         if self.run_plan.tenant_pass:
             return None
@@ -223,7 +223,7 @@ class UserLogsStream(Auth0Stream):
     def _covering_position(self) -> str | None:
         """The stored position, when a pass from it serves the selected users."""
         position = self.stream_state.get(POSITION_KEY)
-        if not position:
+        if not isinstance(position, str) or not position:
             return None
         if self.stream_state.get(EVERY_USER_KEY):
             return position
@@ -308,13 +308,11 @@ class UserLogsStream(Auth0Stream):
         self.tenant_session.report_progress()
 
     @override
-    def sync(self, context: Context | None = None) -> None:
-        """Every user's partition, or the one pass; then the end of the run."""
-        try:
-            super().sync(context)
-        finally:
-            self._stop_prefetching()
-        self._end_sync()
+    def after_sync(self, *, finished: bool) -> None:
+        """The end of the run: stop reading ahead, and once every user was read, more."""
+        self._stop_prefetching()
+        if finished:
+            self._end_sync()
 
     def _end_sync(self) -> None:
         """After the last user read one by one, the position a later pass may start from.

@@ -75,7 +75,7 @@ class TapAuth0UserLogs(TapHooks):
         # Installed by the tap, not by importing this module: importers keep their logging.
         logging.getLogger("singer_sdk").addFilter(_PER_USER_SORT_NOTICE)
         super().__init__(*args, **kwargs)
-        self.use_state_writer(PacedStateWriter(self.message_writer))
+        self.use_state_writer(PacedStateWriter(t.cast("FastSingerWriter", self.message_writer)))
 
     @override
     def settings_problems(self, *, raise_errors: bool) -> list[str]:
@@ -108,13 +108,13 @@ class TapAuth0UserLogs(TapHooks):
         return streams
 
     @override
-    def load_streams(self) -> list[Stream]:
+    def order_streams(self, streams: list[Stream]) -> list[Stream]:
         """`user_logs` first, so that no record goes out before Auth0 has accepted a request.
 
         `meltano config test` runs a sync and calls it a success at the first record:
         `log_event_types` (which needs no request) first would pass it with any token.
         """
-        return sorted(super().load_streams(), key=lambda s: s.name != UserLogsStream.name)
+        return sorted(streams, key=lambda s: s.name != UserLogsStream.name)
 
     @override
     def on_termination(self, signum: int) -> None:
@@ -145,9 +145,7 @@ class TapAuth0UserLogs(TapHooks):
 
     @classmethod
     @override
-    def cb_config(  # type: ignore[override]
-        cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]
-    ) -> t.Any:
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
         """Read the `--config` files; an unreadable one ends the run with a line."""
         try:
             check_config_files(value)
@@ -158,9 +156,7 @@ class TapAuth0UserLogs(TapHooks):
 
     @classmethod
     @override
-    def cb_test(  # type: ignore[override]
-        cls, ctx: click.Context, param: click.Option, value: str
-    ) -> None:
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
         """`--test`: one cheap request per capability the settings need, one line each.
 
         singer-sdk's own test syncs a record of each stream, which proves nothing here
@@ -193,7 +189,7 @@ class TapAuth0UserLogs(TapHooks):
 
     @classmethod
     @override
-    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         """Run the CLI; a failure the user can act on ends it with one line and exit code 1."""
         try:
             if kwargs.get("state") is not None:

@@ -70,8 +70,10 @@ def pass_pages(
     """
     for plan in backfill:
         seen: set[str] = set()
-        for page in reader.pages(plan):
-            kept = [e for e in page if not is_after(e["log_id"], start) and e["log_id"] not in seen]
+        for events in reader.pages(plan):
+            kept = [
+                e for e in events if not is_after(e["log_id"], start) and e["log_id"] not in seen
+            ]
             seen.update(e["log_id"] for e in kept)
             yield PassPage([DecodedEvent(e) for e in kept], None)
     try:

@@ -81,7 +81,8 @@ class UserLogReader:
                 raise TapUserError(msg)
             if events:
                 yield events
-            paginator.advance(response)
+            # singer-sdk's paginator only hands the answer on to our has_more and get_next.
+            paginator.advance(t.cast("t.Any", response))
         if paginator.cap_reached and paginator.oldest_read is not None:
             self._progress.count_cap_fallback()
             logger.info(
