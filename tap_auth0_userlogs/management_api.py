@@ -7,9 +7,12 @@ import dataclasses
 import logging
 import typing as t
 from http import HTTPStatus
+from urllib.parse import urlencode
 
 import backoff
 import requests
+from requests.hooks import default_hooks
+from requests.utils import requote_uri
 
 from tap_auth0_userlogs.errors import (
     ClientError,
@@ -140,9 +143,16 @@ class ManagementAPI:
         decode: Callable[[bytes], t.Any] = loads,
     ) -> Reply:
         """A GET through `send`."""
+        # Built by hand: requests' prepare() parses and rebuilds the URL, which cost a tenth
+        # of a pass's CPU. The URL is the tenant's (a validated setting, or a link Auth0 gave
+        # for the same host); the session keeps no cookies, auth or hooks to merge.
         prepared = requests.PreparedRequest()
-        # The session's headers only: it keeps no cookies, auth or hooks to merge.
-        prepared.prepare(method="GET", url=url, headers=self.session.headers, params=params)
+        prepared.prepare_method("GET")
+        query = f"{'&' if '?' in url else '?'}{urlencode(params, doseq=True)}" if params else ""
+        prepared.url = requote_uri(url + query)
+        prepared.prepare_headers(self.session.headers)
+        prepared.body = None
+        prepared.hooks = default_hooks()
         return self.send(prepared, endpoint=endpoint, scopes=scopes, decode=decode)
 
     def post_json(self, url: str, body: dict[str, t.Any], *, endpoint: str, scopes: str) -> Reply:
