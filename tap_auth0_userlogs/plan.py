@@ -4,8 +4,10 @@ Two ways to read: per user (`/api/v2/users/{id}/logs`, at least one request per 
 pass over the tenant's log (`/api/v2/logs` checkpoint mode, one request per 100 events,
 whoever they belong to). `auto` estimates both and takes the cheaper; `per_user` and
 `tenant_scan` force one. A pass starts from the position the last run stored when it covers
-every selected user, else from `start_date` (or the oldest event Auth0 keeps); selected users
-the stored position does not cover are first read one by one, up to where the pass begins.
+every selected user; else, when every selected user has a bookmark (state written user by
+user, by this release or an earlier one), from the oldest bookmark less the look-back; else
+from `start_date` (or the oldest event Auth0 keeps). Selected users the stored position does
+not cover are first read one by one, up to where the pass begins.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ class Inputs:
     oldest_retained: datetime.datetime | None  # the oldest event Auth0 keeps, if looked up
     # Dates of the first page a pass would read (None: not looked at, or refused).
     first_page_dates: tuple[datetime.datetime, ...] | None = None
+    # With no position, the oldest per-user cutoff (bookmark less the look-back) when every
+    # selected user has a bookmark: what reading them one by one would read back to.
+    bookmarked_since: datetime.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ def pass_start(inputs: Inputs) -> tuple[str, datetime.datetime]:
     if inputs.position is not None:
         moment = log_id_time(inputs.position) or inputs.now
         return inputs.position, moment
-    moment = inputs.start or inputs.oldest_retained or inputs.now
+    moment = inputs.bookmarked_since or inputs.start or inputs.oldest_retained or inputs.now
     # One second earlier: the oldest event is read too, whatever its log_id's digits.
     moment = min(moment, inputs.now) - datetime.timedelta(seconds=1)
     return log_id_at(moment), moment

@@ -164,7 +164,7 @@ class UserLogsStream(Auth0Stream):
         try:
             newest = log.newest()
             oldest = None
-            if not self._start_date and not self._covering_position():
+            if not self._start_date and not self._covering_position() and not self._resume_since:
                 # A first pass starts at the oldest event: in the newest page, if it is short.
                 if len(newest) < PAGE_SIZE:
                     oldest = min(newest, key=lambda e: parse_date(e["date"]), default=None)
@@ -218,7 +218,21 @@ class UserLogsStream(Auth0Stream):
             now=datetime.datetime.now(datetime.timezone.utc),
             newest_dates=newest,
             oldest_retained=oldest,
+            bookmarked_since=None if position else self._resume_since,
         )
+
+    @cached_property
+    def _resume_since(self) -> datetime.datetime | None:
+        """The oldest cutoff of the selected users, when each of them has a bookmark."""
+        if self._every_user or not self._listed_users:
+            return None  # users the log names may have no bookmark yet
+        marks = {
+            p["context"]["user_id"]: p.get("replication_key_value")
+            for p in self.stream_state.get("partitions", [])
+        }
+        if not all(marks.get(user) for user in self._listed_users):
+            return None
+        return min(self._cutoff_of(marks[user]) for user in self._listed_users)
 
     def _covering_position(self) -> str | None:
         """The stored position, when a pass from it serves the selected users."""
@@ -253,11 +267,12 @@ class UserLogsStream(Auth0Stream):
 
     def cutoff(self, context: Context | None) -> datetime.datetime | None:
         """Oldest date to read: the bookmark minus the look-back, never before start_date."""
-        bookmark = self.bookmark(context)
+        bookmark = self.get_context_state(context).get("replication_key_value")
+        return self._cutoff_of(bookmark) if bookmark else self._start_date
+
+    def _cutoff_of(self, bookmark: str) -> datetime.datetime:
+        since = parse_date(bookmark) - self._lookback
         start = self._start_date
-        if not bookmark:
-            return start
-        since = bookmark - self._lookback
         return max(since, start) if start else since
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:

@@ -6,7 +6,7 @@ import dataclasses
 import datetime
 
 from tap_auth0_userlogs.plan import Inputs, choose, estimated_events, pass_start
-from tap_auth0_userlogs.sources.tenant_log import log_id_at
+from tap_auth0_userlogs.sources.tenant_log import log_id_at, log_id_time
 
 NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)
 
@@ -127,3 +127,19 @@ def test_a_first_pass_over_a_quiet_tenant_starts_at_its_oldest_event():
     plan = choose(inputs(users=12, newest_dates=dates, oldest_retained=min(dates)))
 
     assert plan.pass_from == log_id_at(min(dates) - datetime.timedelta(seconds=1))
+
+
+def test_with_no_position_a_pass_starts_at_the_oldest_bookmark_less_the_look_back():
+    since = NOW - datetime.timedelta(hours=2)
+    bookmarked = inputs(every_user=False, users=3000, users_listed=True, bookmarked_since=since)
+
+    position, moment = pass_start(bookmarked)
+    plan = choose(bookmarked)
+
+    assert moment == since - datetime.timedelta(seconds=1)
+    assert log_id_time(position) == moment.replace(microsecond=0)
+    # Two hours at 40 a minute, not the 24 h a first pass would read.
+    assert plan.tenant_pass
+    assert (
+        plan.pass_requests < choose(inputs(every_user=False, users_listed=True)).pass_requests / 6
+    )

@@ -208,3 +208,27 @@ def test_the_default_strategy_loses_nothing_after_0_1_0(released_tenant):
     assert within_lookback(new, marks) <= set(result.log_ids())
     assert bookmarks(result.final_state) == bookmarks_after(marks, new)
     assert_in_the_released_shape(result.final_state, every_user=False)
+
+
+def test_a_pass_after_0_1_0_starts_at_the_oldest_bookmark_not_the_oldest_event(released_tenant):
+    # 0.1.0 read user by user and stored no position: a pass reads from where those reads
+    # would, the oldest bookmark less the look-back, and not the whole retained log again.
+    state = released_state("state-0.1.0.json")
+    marks = bookmarks(state)
+    new = add_events_after_the_release(released_tenant, marks)
+    since = min(parse(mark) for mark in marks.values()) - LOOKBACK
+
+    result = run_sync(tap_config(released_tenant, strategy="tenant_scan"), state=state)
+
+    assert within_lookback(new, marks) <= set(result.log_ids())
+    assert all(parse(record["date"]) >= since for record in result.records())
+    retained_since = [
+        e
+        for user in marks
+        for e in released_tenant.tenant.events_for(user)
+        if parse(e["date"]) >= since
+    ]
+    # The pages since then, the closing empty page, and the look at the newest events.
+    assert released_tenant.counters.requests(endpoint="logs") <= len(retained_since) // 100 + 3
+    assert len(retained_since) // 100 + 3 < FIRST_PASS_PAGES
+    assert bookmarks(result.final_state) == bookmarks_after(marks, new)
