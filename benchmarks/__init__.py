@@ -9,5 +9,6 @@ not tests and assert nothing. Each process stands alone so its CPU and memory ar
     measure          running and measuring those processes, and the figures they yield
     report           the table printed for each scenario, with its targets
 
-One module per scenario: ``cpu``, ``rate_limit``, ``tenant_scan``, ``large_tenant``.
+One module per scenario: ``cpu``, ``rate_limit``, ``backlog_pass``, ``large_tenant``,
+``real_tenant``, ``plans``; ``keyed_target`` is the keyed table real_tenant loads runs into.
 """

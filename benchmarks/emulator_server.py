@@ -4,31 +4,48 @@ It builds the tenant with the emulator's Python API (a plain one, or ``"profile"
 ``TenantSpec.busy``), on an Auth0 ``plan`` if one is named and with the undocumented behaviours
 in ``behaviour``; serves it, prints one JSON line (base URL, token, user ids) and then answers
 one JSON command per stdin line with one JSON line: change latency or rate limits, reset or
-report the counters, add events or users between syncs, work out the fewest requests a sync
-could need, compare what a client delivered with what the tenant holds, and serve the same
-tenant on another plan. Running apart from the tap keeps the tap's CPU time and memory its own.
+report the counters, add events or users between syncs, count the events in the tenant's log,
+work out the fewest requests a sync could need, compare what a client delivered with what the
+tenant holds, and serve the same tenant on another plan. Running apart from the tap keeps the
+tap's CPU time and memory its own.
+
+A spec may add a backlog of the tenant's log (``backlog_events``, ``backlog_users``,
+``backlog_hours``: see ``TenantSpec``); ``coverage`` then checks a tap's output file against it
+here, so a million log_ids never cross the pipe.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
+import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
+
+import orjson
 
 from tests.emulator import Emulator, Tenant, TenantSpec
 from tests.emulator.timestamps import parse_time, utcnow
 
 # Auth0 answers 400 past the 1,000th result of a listing; a naive pager stops there.
 RESULT_CAP = 1000
+OK = 200
 TOO_MANY_REQUESTS = 429
 # Emulator keyword arguments for its buckets, as `configure` commands name them too.
 LIMIT_KEYS = (
     "rate_limit", "burst", "logs_rate_limit", "logs_burst", "users_rate_limit", "users_burst",
 )  # fmt: skip
+# How the tap writes a message's start, and a log_id; anything else is decoded in full.
+MESSAGE_HEAD = re.compile(rb'\{"type":\s*"(?P<type>\w+)"(?:,\s*"stream":\s*"(?P<stream>[^"]*)")?')
+LOG_ID_KEY = b'"log_id":'
+BACKLOG_KEYS = ("backlog_events", "backlog_users", "backlog_hours")
+# The busy profile's share of events that belong to no user (client-credentials exchanges).
+BUSY_CLIENT_EVENT_SHARE = 0.1
 
 
 def busiest(times: list[float], window: float) -> float:
@@ -49,7 +66,12 @@ def busiest(times: list[float], window: float) -> float:
 
 
 def tenant_spec(spec: dict[str, Any]) -> TenantSpec:
-    """The TenantSpec a JSON spec describes."""
+    """The TenantSpec a JSON spec describes, with its backlog if it asks for one."""
+    backlog = {name: spec[name] for name in BACKLOG_KEYS if spec.get(name) is not None}
+    return dataclasses.replace(base_spec(spec), **backlog)
+
+
+def base_spec(spec: dict[str, Any]) -> TenantSpec:
     seed = spec.get("seed", 0)
     if spec.get("profile") == "busy":
         heavy = spec.get("heavy_users")
@@ -96,6 +118,7 @@ class Server:
 
     def start(self) -> dict[str, Any]:
         self.emulator.start()
+        backlog = self.tenant.backlog
         return {
             "base_url": self.emulator.base_url,
             "domain": self.emulator.domain,
@@ -104,6 +127,14 @@ class Server:
             "events": self.tenant.event_count,
             "plan": self.emulator.plan.name if self.emulator.plan else None,
             "retention_days": self.emulator.retention_days,
+            "backlog": None
+            if backlog is None
+            else {
+                "events": backlog.count,
+                "users": len(backlog.users),
+                "first_log_id": backlog.first_log_id,
+                "last_log_id": backlog.last_log_id,
+            },
         }
 
     def restart(self, command: dict[str, Any]) -> dict[str, Any]:
@@ -149,9 +180,18 @@ class Server:
             seen["rate_limited"] += record.status == TOO_MANY_REQUESTS
             seen["first"] = min(seen["first"], record.started)
             seen["last"] = max(seen["last"], record.finished or 0.0)
+        # When the first page of the tenant's log was answered: the first of any kind (the
+        # tap's survey of the newest events) and the first of a pass (checkpoint mode).
+        logs = [r for r in log if r.endpoint == "logs" and r.status == OK]
+        passes = [r for r in logs if "from" in r.query]
+        searches = sum(1 for r in log if r.endpoint == "logs" and "q" in r.query)
         return {
             "requests": counters.requests(),
             "by_endpoint": counters.by_endpoint(),
+            "first_logs_answer": min((r.finished for r in logs if r.finished), default=None),
+            "first_pass_answer": min((r.finished for r in passes if r.finished), default=None),
+            # /api/v2/logs requests that searched (``q``), as against reading pages in order.
+            "logs_searches": searches,
             "rate_limited": counters.rate_limited,
             "peak_concurrency": counters.peak_concurrency,
             # The request log is bounded; rates come from the part of the run it still holds.
@@ -163,7 +203,15 @@ class Server:
         }
 
     def add_events(self, command: dict[str, Any]) -> dict[str, Any]:
-        """``count`` new events, dated since the tenant was made, over randomly drawn users."""
+        """``count`` new events over randomly drawn users.
+
+        By default dated since the tenant was made, each user as likely as any other. With
+        ``"spread": "busy"`` they are dated within the last ``seconds`` (default 1) and shared
+        out as a busy tenant's: a tenth of no user, the rest in proportion to each user's
+        events so far, so the active users stay the active ones.
+        """
+        if command.get("spread") == "busy":
+            return self._add_busy_events(command["count"], command.get("seconds", 1.0))
         users = command.get("user_ids") or self.tenant.user_ids()
         drawn: dict[str, int] = {}
         for _ in range(command["count"]):
@@ -173,6 +221,32 @@ class Server:
         for user_id, n in drawn.items():
             self.tenant.add_events(user_id, n, start=start, end=end)
         return {"users": len(drawn), "events": command["count"]}
+
+    def _add_busy_events(self, count: int, seconds: float) -> dict[str, Any]:
+        tenant = self.tenant
+        users = tenant.user_ids()
+        weights = [len(tenant.expected_log_ids([user_id])) for user_id in users]
+        no_user = sum(self.rng.random() < BUSY_CLIENT_EVENT_SHARE for _ in range(count))
+        counts: dict[str | None, int] = {None: no_user} if no_user else {}
+        for user_id in self.rng.choices(users, weights=weights, k=count - no_user):
+            counts[user_id] = counts.get(user_id, 0) + 1
+        end = utcnow()
+        tenant.add_events_bulk(counts, start=end - timedelta(seconds=seconds), end=end)
+        return {"users": len(counts) - (None in counts), "events": count, "no_user": no_user}
+
+    def log_size(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Events in the tenant's log now, those of no user included: what a pass reads."""
+        tenant = self.tenant
+        return {"events": len(tenant.events_after(None, tenant.event_count))}
+
+    def coverage(self, command: dict[str, Any]) -> dict[str, Any]:
+        """How the user_logs records in a tap's stdout (the file at ``path``) cover the backlog:
+        every backlog event exactly once is ``missing`` and ``duplicates`` both 0."""
+        backlog = self.tenant.backlog
+        if backlog is None:
+            raise ValueError("this tenant has no backlog")
+        found = backlog.coverage(record_log_ids(Path(command["path"])))
+        return {**dataclasses.asdict(found), "expected": backlog.count}
 
     def add_users(self, command: dict[str, Any]) -> dict[str, Any]:
         """``count`` new users with ``events_each`` events of the past day each."""
@@ -281,6 +355,41 @@ class Server:
         }
 
 
+def record_log_ids(path: Path) -> Iterator[str]:
+    """The log_id of every user_logs RECORD in a tap's Singer output, in order.
+
+    A million records are about 1.7 GB of JSON, so lines are searched, not decoded. Inside a
+    JSON string a quote is always escaped, so a line holding ``"log_id":`` once holds the
+    record's log_id there; any other line (a nested field of that name, an escape in the
+    value, a message written another way) is decoded whole.
+    """
+    with path.open("rb") as lines:
+        for line in lines:
+            head = MESSAGE_HEAD.match(line)
+            if head is not None and (head["type"], head["stream"]) != (b"RECORD", b"user_logs"):
+                continue
+            log_id = _only_log_id(line) if head is not None else None
+            if log_id is not None:
+                yield log_id
+                continue
+            message = orjson.loads(line)
+            if message.get("type") == "RECORD" and message.get("stream") == "user_logs":
+                yield message["record"]["log_id"]
+
+
+def _only_log_id(line: bytes) -> str | None:
+    """The string after the line's one ``"log_id":`` key; None if it is not that simple."""
+    at = line.find(LOG_ID_KEY)
+    if at < 0 or line.find(LOG_ID_KEY, at + 1) >= 0:
+        return None
+    opening = line.find(b'"', at + len(LOG_ID_KEY))
+    closing = line.find(b'"', opening + 1)
+    value = line[opening + 1 : closing]
+    if opening < 0 or closing < 0 or line[at + len(LOG_ID_KEY) : opening].strip():
+        return None
+    return None if b"\\" in value else value.decode()
+
+
 def serve(server: Server, lines: Iterable[str], answer: Callable[[dict[str, Any]], None]) -> None:
     """Answer each command line until ``stop`` or the end of input."""
     commands: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -291,6 +400,8 @@ def serve(server: Server, lines: Iterable[str], answer: Callable[[dict[str, Any]
         "add_users": server.add_users,
         "minimum": server.minimum,
         "compare": server.compare,
+        "coverage": server.coverage,
+        "log_size": server.log_size,
         "restart": server.restart,
     }
     for line in lines:

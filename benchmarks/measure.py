@@ -17,9 +17,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from benchmarks import completeness
 from tests.emulator.plans import plan_named
@@ -33,6 +34,9 @@ SUMMARY = re.compile(
 # The line `benchmarks.sdk_defaults` writes to stderr, naming the hooks it put back.
 RESTORED_PREFIX = "singer-sdk defaults restored: "
 MESSAGE_TYPE = re.compile(rb'"type"\s*:\s*"(\w+)"')
+FIRST_RECORD = re.compile(rb'"type"\s*:\s*"RECORD"\s*,\s*"stream"\s*:\s*"user_logs"')
+# The exit code of a tap stopped with SIGTERM (128 + 15): it wrote its state and ended.
+STOPPED = 143
 
 
 # --------------------------------------------------------------------------- processes
@@ -47,18 +51,62 @@ class ProcessRun:
     cpu: float  # user + system seconds
     peak_rss_mb: float
     timed_out: bool = False
+    stopped: bool = False  # sent SIGTERM after its ``stop_after`` seconds, as planned
+    # time.monotonic() when the first line matching ``watch`` reached us (None: never)
+    first_match: float | None = None
+
+
+class StdoutCopier:
+    """Copies a child's stdout pipe to a file, noting when ``pattern`` first shows in it.
+
+    Reading the pipe as a target would (rather than letting the child write a file) is what
+    makes the time honest: a line counts once the child has written it out.
+    """
+
+    CHUNK = 1 << 20
+    TAIL = 200  # bytes kept from one chunk to the next, so a match may straddle them
+
+    def __init__(self, pipe: IO[bytes], out: IO[bytes], pattern: re.Pattern[bytes]) -> None:
+        self.pipe, self.out, self.pattern = pipe, out, pattern
+        self.first_match: float | None = None
+        self.thread = threading.Thread(target=self._copy, daemon=True)
+        self.thread.start()
+
+    def _copy(self) -> None:
+        tail = b""
+        while chunk := os.read(self.pipe.fileno(), self.CHUNK):
+            if self.first_match is None:
+                if self.pattern.search(tail + chunk):
+                    self.first_match = time.monotonic()
+                tail = chunk[-self.TAIL :]
+            self.out.write(chunk)
 
 
 def run_measured(
-    command: list[str], *, stdout: Path | None, stderr: Path, timeout: float
+    command: list[str],
+    *,
+    stdout: Path | None,
+    stderr: Path,
+    timeout: float,
+    stop_after: float | None = None,
+    watch: re.Pattern[bytes] | None = None,
 ) -> ProcessRun:
-    """Run ``command`` from the repository root; stdout to a file or to /dev/null."""
+    """Run ``command`` from the repository root; stdout to a file or to /dev/null.
+
+    ``stop_after``: send SIGTERM after that many seconds (a run measured on a time budget).
+    ``watch``: read stdout through a pipe and note when a line matching it first arrives.
+    """
     out_target = stdout if stdout is not None else Path(os.devnull)
     with out_target.open("wb") as out, stderr.open("wb") as err:
         started = time.monotonic()
         process = subprocess.Popen(
-            command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=REPO_ROOT
+            command,
+            stdout=subprocess.PIPE if watch else out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            cwd=REPO_ROOT,
         )
+        copier = StdoutCopier(process.stdout, out, watch) if watch and process.stdout else None
         ended: list[tuple[float, int, Any]] = []
 
         def reap() -> None:
@@ -67,11 +115,20 @@ def run_measured(
 
         reaper = threading.Thread(target=reap, daemon=True)
         reaper.start()
-        reaper.join(timeout)
+        stopped = False
+        if stop_after is not None and stop_after < timeout:
+            reaper.join(stop_after)
+            stopped = reaper.is_alive()
+            if stopped:
+                process.terminate()
+        reaper.join(timeout - (stop_after or 0) if stopped else timeout)
         timed_out = reaper.is_alive()
         if timed_out:
             process.kill()
             reaper.join()
+        if copier is not None and process.stdout is not None:
+            copier.thread.join()  # the pipe ends with the process
+            process.stdout.close()
     finished, status, usage = ended[0]
     process.returncode = os.waitstatus_to_exitcode(status)
     return ProcessRun(
@@ -80,6 +137,8 @@ def run_measured(
         cpu=usage.ru_utime + usage.ru_stime,
         peak_rss_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
         timed_out=timed_out,
+        stopped=stopped,
+        first_match=copier.first_match if copier else None,
     )
 
 
@@ -289,9 +348,17 @@ class Figures:
     cpu: float | None = None
     final_state: dict[str, Any] | None = None
     by_endpoint: dict[str, int] | None = None  # requests per emulator endpoint
+    logs_searches: int | None = None  # of the /logs requests, those that searched (q=...)
     bucket_shares: dict[str, float] | None = None  # bucket name -> share, see `bucket_shares`
     # The emulator's `compare` answer: users found, events delivered against those expected.
     completeness: dict[str, Any] | None = None
+    # time.monotonic() (on Linux one clock for every process) when the first user_logs
+    # RECORD reached the benchmark, and when the emulator answered the first /logs page of
+    # any kind and the first of a pass (checkpoint mode); see `measure_tap(first_record=...)`.
+    first_record_at: float | None = None
+    first_logs_answer: float | None = None
+    first_pass_answer: float | None = None
+    stopped_after: float | None = None  # the time budget the run was stopped at, if it was
     versus: Figures | None = None  # the baseline this run is set against
     status: str = "ok"  # or "not available yet", "failed: ..."
     notes: list[str] = field(default_factory=list)
@@ -305,6 +372,20 @@ class Figures:
         if self.events is None or not self.sync:
             return None
         return self.events / self.sync
+
+    @property
+    def events_per_cpu_s(self) -> float | None:
+        """Events per second of the process's CPU time: its speed on one core."""
+        if self.events is None or not self.cpu:
+            return None
+        return self.events / self.cpu
+
+    @property
+    def first_record_delay(self) -> float | None:
+        """Seconds from the emulator answering the first page of a pass to the first record."""
+        if self.first_record_at is None or self.first_pass_answer is None:
+            return None
+        return self.first_record_at - self.first_pass_answer
 
     @property
     def requests_per_s(self) -> float | None:
@@ -387,6 +468,7 @@ def observed_figures(
         limit_share=limit_share(report, conditions),
         bucket_shares=bucket_shares(report, conditions),
         by_endpoint=report["by_endpoint"],
+        logs_searches=report["logs_searches"],
         busiest_10s=report["busiest_10s"],
         rate_limited=report["rate_limited"],
         peak_concurrency=report["peak_concurrency"],
@@ -407,11 +489,18 @@ def measure_tap(
     to_devnull: bool = False,
     module: str | None = None,
     check_events: bool = False,
+    first_record: bool = False,
+    stop_after: float | None = None,
+    on_output: Callable[[Path], None] | None = None,
 ) -> Figures:
     """One tap sync under ``conditions``, starting with a full bucket and zeroed counters.
 
     ``check_events``: compare the events and users delivered with the tenant's (see
     ``benchmarks.completeness``). Without ``user_ids`` in ``config`` the tap discovers them.
+    ``first_record``: read the tap's stdout through a pipe and time its first record against
+    the emulator's first /logs answer. ``stop_after``: stop the tap with SIGTERM after that
+    many seconds (a run on a time budget; figures are then of the part it ran).
+    ``on_output``: given the tap's stdout file of a finished run, before it is removed.
     """
     folder = workspace.run_dir(label)
     config_path = folder / "config.json"
@@ -428,12 +517,26 @@ def measure_tap(
     print(f"   .. {label}: {users}", flush=True)
     stdout = None if to_devnull else folder / "stdout.jsonl"
     stderr = folder / "stderr.log"
-    process = run_measured(command, stdout=stdout, stderr=stderr, timeout=workspace.timeout)
+    process = run_measured(
+        command,
+        stdout=stdout,
+        stderr=stderr,
+        timeout=workspace.timeout,
+        stop_after=stop_after,
+        watch=FIRST_RECORD if first_record and stdout is not None else None,
+    )
     report = emulator.call("report")
     figures = observed_figures(
         label, len(configured) if configured is not None else None, report, process, conditions
     )
     figures.requests, figures.minimum, figures.wall = report["requests"], minimum, process.wall
+    figures.first_record_at = process.first_match
+    figures.first_logs_answer = report["first_logs_answer"]
+    figures.first_pass_answer = report["first_pass_answer"]
+    # A tap stopped on its time budget ends as after any SIGTERM: state written, exit 143.
+    finished = process.returncode == 0 or (process.stopped and process.returncode == STOPPED)
+    if process.stopped:
+        figures.stopped_after = stop_after
     log = stderr.read_text(errors="replace")
     summaries = list(SUMMARY.finditer(log))
     if summaries:
@@ -446,9 +549,12 @@ def measure_tap(
         if check_events and process.returncode == 0 and not process.timed_out:
             figures.completeness = completeness.of_tap(emulator.call, stdout, folder)
             figures.users = figures.completeness.get("users_found")
+        if on_output is not None and finished and not process.timed_out:
+            on_output(stdout)
     if figures.sync is None:
         figures.sync = process.wall
-        figures.notes.append("no 'Sync finished:' line; sync time is the process's")
+        if not process.stopped:
+            figures.notes.append("no 'Sync finished:' line; sync time is the process's")
     if module == "benchmarks.sdk_defaults":
         restored = [line for line in log.splitlines() if line.startswith(RESTORED_PREFIX)]
         figures.notes.extend(
@@ -456,7 +562,7 @@ def measure_tap(
         )
     if process.timed_out:
         figures.status = f"failed: killed after {workspace.timeout:.0f} s"
-    elif process.returncode != 0:
+    elif not finished:
         figures.status = f"failed: exit {process.returncode}: {last_error(log)}"
     workspace.discard(folder)
     return figures

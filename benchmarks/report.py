@@ -14,11 +14,13 @@ COLUMN_WIDTH = 19
 DASH = "-"
 
 
-def _count(value: int | None) -> str:
+def count(value: int | None) -> str:
+    """A count with thousands separators, or a dash."""
     return DASH if value is None else f"{value:,}"
 
 
-def _number(value: float | None, digits: int = 1) -> str:
+def number(value: float | None, digits: int = 1) -> str:
+    """A figure to ``digits`` decimals, or a dash."""
     return DASH if value is None else f"{value:,.{digits}f}"
 
 
@@ -36,7 +38,8 @@ def _ratio(value: float | None) -> str:
     return DASH if value is None else f"{value:.2f}x"
 
 
-def _per_minimum(figures: Figures) -> str:
+def per_minimum(figures: Figures) -> str:
+    """Requests as a multiple of the fewest the run could have made."""
     if figures.requests is None or not figures.minimum:
         return DASH
     return f"{figures.requests / figures.minimum:.2f} (min {figures.minimum:,})"
@@ -61,20 +64,20 @@ def speedup(figures: Figures, baseline: Figures | None) -> float | None:
 
 Row = tuple[str, Callable[[Figures, Figures | None], str]]
 ROWS: list[Row] = [
-    ("users", lambda f, b: _count(f.users)),
-    ("events", lambda f, b: _count(f.events)),
-    ("requests", lambda f, b: _count(f.requests)),
-    ("requests / minimum", lambda f, b: _per_minimum(f)),
-    ("wall time, s", lambda f, b: _number(f.wall)),
-    ("sync time, s", lambda f, b: _number(f.sync)),
-    ("events/s (sync time)", lambda f, b: _number(f.events_per_s, 0)),
-    ("requests/s (emulator side)", lambda f, b: _number(f.requests_per_s)),
+    ("users", lambda f, b: count(f.users)),
+    ("events", lambda f, b: count(f.events)),
+    ("requests", lambda f, b: count(f.requests)),
+    ("requests / minimum", lambda f, b: per_minimum(f)),
+    ("wall time, s", lambda f, b: number(f.wall)),
+    ("sync time, s", lambda f, b: number(f.sync)),
+    ("events/s (sync time)", lambda f, b: number(f.events_per_s, 0)),
+    ("requests/s (emulator side)", lambda f, b: number(f.requests_per_s)),
     ("share of rate limit used", lambda f, b: percent(f.limit_share)),
-    ("busiest 10 s, requests/s", lambda f, b: _number(f.busiest_10s)),
+    ("busiest 10 s, requests/s", lambda f, b: number(f.busiest_10s)),
     ("429s", lambda f, b: _rate_limited(f)),
-    ("peak concurrency", lambda f, b: _count(f.peak_concurrency)),
-    ("peak RSS, MB", lambda f, b: _number(f.peak_rss_mb, 0)),
-    ("CPU time, s", lambda f, b: _number(f.cpu)),
+    ("peak concurrency", lambda f, b: count(f.peak_concurrency)),
+    ("peak RSS, MB", lambda f, b: number(f.peak_rss_mb, 0)),
+    ("CPU time, s", lambda f, b: number(f.cpu)),
     ("speed-up vs naive, per user", lambda f, b: _ratio(speedup(f, b))),
 ]
 
@@ -85,9 +88,9 @@ def _of(found: dict[str, Any] | None, part: str, whole: str) -> str:
     return f"{found[part]:,} / {found[whole]:,}"
 
 
-def _found(figures: Figures, count: Callable[[dict[str, Any]], int]) -> str:
+def _found(figures: Figures, tally: Callable[[dict[str, Any]], int]) -> str:
     found = figures.completeness
-    return DASH if found is None else _count(count(found))
+    return DASH if found is None else count(tally(found))
 
 
 def _endpoints(figures: Figures, *names: str) -> str:
@@ -122,18 +125,18 @@ COMPLETENESS_ROWS: list[Row] = [
     ("events delivered / expected", lambda f, b: _of(f.completeness, "found", "expected")),
     ("events missed", lambda f, b: _found(f, lambda found: found["missing"])),
     ("events not expected", lambda f, b: _found(f, completeness.extra)),
-    ("requests", lambda f, b: _count(f.requests)),
+    ("requests", lambda f, b: count(f.requests)),
     ("  /users/{id}/logs", lambda f, b: _endpoints(f, "user_logs")),
     ("  /logs (search, checkpoint)", lambda f, b: _endpoints(f, "logs")),
     ("  /users (search)", lambda f, b: _endpoints(f, "users", "user")),
     ("  /jobs (user export)", lambda f, b: _endpoints(f, "jobs", "export")),
-    ("wall time, s", lambda f, b: _number(f.wall)),
-    ("sync time, s", lambda f, b: _number(f.sync)),
-    ("requests/s (emulator side)", lambda f, b: _number(f.requests_per_s)),
+    ("wall time, s", lambda f, b: number(f.wall)),
+    ("sync time, s", lambda f, b: number(f.sync)),
+    ("requests/s (emulator side)", lambda f, b: number(f.requests_per_s)),
     ("share of rate limit used", lambda f, b: _binding_share(f)),
-    ("busiest 10 s, requests/s", lambda f, b: _number(f.busiest_10s)),
+    ("busiest 10 s, requests/s", lambda f, b: number(f.busiest_10s)),
     ("429s", lambda f, b: _rate_limited(f)),
-    ("peak concurrency", lambda f, b: _count(f.peak_concurrency)),
+    ("peak concurrency", lambda f, b: count(f.peak_concurrency)),
     ("baseline's time / this", lambda f, b: _ratio(time_ratio(f))),
 ]
 
