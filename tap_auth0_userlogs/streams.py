@@ -438,6 +438,7 @@ class UserLogsStream(Auth0Stream):
             resume_at=log_id_at(self._run_started - self._lookback),
             margin=self._log_id_margin,
             first=self._first_pass_page,
+            resumed=self._covering_position() is not None or self._resume_since is not None,
         )
         position = plan.pass_from
         state_writer = self._paced_state

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 import pytest
@@ -99,6 +100,22 @@ def test_a_checkpoint_older_than_retention_is_warned_under_either_answer(
     assert new <= set(second.log_ids())
     assert [w for w in warnings_in(caplog) if warning in w]
     assert second.final_state["bookmarks"]["user_logs"]["log_checkpoint"] != ancient
+
+
+def test_a_start_date_before_the_first_event_is_no_retention_warning(emulator_factory, caplog):
+    # The tenant's events span the last days; start_date is long before, well within a
+    # retention of 30 days: the gap is no loss, and the tap must not call it one.
+    emulator = emulator_factory(TenantSpec(users=15, events_per_user=4, seed=45))
+    oldest = min(e["date"] for e in emulator.tenant.all_events())
+    start = datetime.datetime.fromisoformat(oldest.replace("Z", "+00:00")) - datetime.timedelta(
+        days=2
+    )
+    caplog.set_level(logging.WARNING)
+
+    result = run_sync(tap_config(emulator, strategy="tenant_scan", start_date=start.isoformat()))
+
+    assert sorted(result.log_ids()) == sorted(emulator.tenant.expected_log_ids())
+    assert not [w for w in warnings_in(caplog) if "retention" in w]
 
 
 @pytest.mark.parametrize("retry_after", [False, True], ids=["no-retry-after", "retry-after"])

@@ -62,11 +62,13 @@ def pass_pages(
     resume_at: str,
     margin: datetime.timedelta,
     first: LogPage | None = None,
+    resumed: bool = False,
 ) -> Iterator[PassPage]:
     """The backfill users' events up to `start`, then every event of the tenant after it.
 
     `resume_at` is where the pass continues when Auth0 refuses `start`; it must lie before
-    anything a search made now could miss (the look-back before the run began).
+    anything a search made now could miss (the look-back before the run began). `resumed`:
+    `start` is where earlier runs read up to, so the log held events there.
     """
     for plan in backfill:
         seen: set[str] = set()
@@ -78,7 +80,7 @@ def pass_pages(
             yield PassPage([DecodedEvent(e) for e in kept], None)
     try:
         for number, page in enumerate(log.pass_from(start, first)):
-            if number == 0:
+            if number == 0 and resumed:
                 _warn_if_retention_passed(log, start, page.events[0])
             yield PassPage(page.events, held_back(page.position, margin))
     except PositionRefused as refused:
@@ -98,6 +100,8 @@ def _warn_if_retention_passed(log: TenantLog, start: str, first: LogEvent) -> No
     Given a position older than its retention, Auth0 may answer 400 (then the span is
     searched) or serve from the oldest event it keeps: the events between have expired. A
     first event well after the start is the sign; one request for the oldest event tells.
+    Only for a start earlier runs read up to: a `start_date` before a tenant's first event
+    leaves the same gap with nothing lost.
     """
     started_at = log_id_time(start)
     first_at = log_id_time(first.log_id)
