@@ -8,6 +8,7 @@ import typing as t
 
 import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator, OAuthAuthenticator
+from typing_extensions import override
 
 from tap_auth0_userlogs.errors import (
     TapUserError,
@@ -62,6 +63,7 @@ class ClientCredentialsAuthenticator(OAuthAuthenticator):
         self._fetch_retrying = retrying_transient_failures(self._fetch_token)
 
     @property
+    @override
     def oauth_request_body(self) -> dict[str, t.Any]:
         """The client-credentials grant body Auth0 expects."""
         return {
@@ -71,6 +73,7 @@ class ClientCredentialsAuthenticator(OAuthAuthenticator):
             "audience": self._audience,
         }
 
+    @override
     def is_token_valid(self) -> bool:
         """True while the cached token has more than its refresh margin left."""
         return self.access_token is not None and time.monotonic() < self._expires_at
@@ -85,6 +88,7 @@ class ClientCredentialsAuthenticator(OAuthAuthenticator):
                 self.access_token = None
                 self._expires_at = 0.0
 
+    @override
     def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Attach a fresh token, fetching one first when needed (once, across threads)."""
         with self._lock:
@@ -93,6 +97,7 @@ class ClientCredentialsAuthenticator(OAuthAuthenticator):
             request.headers["Authorization"] = f"Bearer {self.access_token}"
         return request
 
+    @override
     def update_access_token(self) -> None:
         """Fetch a new token; credentials Auth0 rejects end the run with one clear line."""
         self.logger.info("Requesting a Management API token for client_id %s", self.client_id)

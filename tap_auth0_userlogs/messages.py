@@ -17,6 +17,7 @@ import typing as t
 
 from singer_sdk.io_base import SingerWriter
 from singer_sdk.singerlib import SingerMessageType
+from typing_extensions import override
 
 from tap_auth0_userlogs.json_codec import dumps, encode
 
@@ -41,10 +42,12 @@ class FastSingerWriter(SingerWriter):
         self._time_extracted: tuple[datetime.datetime | None, bytes] = (None, b"")
         self._record_heads: dict[str, bytes] = {}
 
+    @override
     def serialize_message(self, message: Message) -> str:
         """One JSON line."""
         return dumps(message.to_dict())
 
+    @override
     def write_message(self, message: Message) -> None:
         """Write one message; anything but a RECORD goes out at once."""
         line = self.serialize_message(message)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import typing as t
 
+from typing_extensions import override
+
 from tap_auth0_userlogs.sdk_compat import StreamStateManager
 
 if t.TYPE_CHECKING:
@@ -31,6 +33,7 @@ class IndexedStateManager(StreamStateManager):
         self._indexed: list[dict[str, t.Any]] | None = None
         self._index: dict[PartitionKey, dict[str, t.Any]] = {}
 
+    @override
     def get_context_state(self, context: types.Context | None) -> dict[str, t.Any]:
         """The writable state of `context`'s partition, created when missing."""
         partition = self.get_state_partition_context(context)

@@ -112,6 +112,7 @@ class UserLogsStream(Auth0Stream):
         return int(setting(self.config, "page_size"))
 
     @cached_property
+    @override
     def partitions(self) -> list[dict[str, t.Any]] | None:
         """One partition per user read one by one; None when the run is one pass."""
         if self.run_plan.tenant_pass:
@@ -275,6 +276,7 @@ class UserLogsStream(Auth0Stream):
         start = self._start_date
         return max(since, start) if start else since
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """The user's events at or after the cutoff, each once, of the kept types."""
         if not context:  # singer-sdk syncs one empty context when there are no partitions
@@ -627,6 +629,7 @@ class LogEventTypesStream(Stream):
     primary_keys = ("code",)
     schema = EVENT_TYPES_SCHEMA
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Every type code shipped with the tap."""
         yield from load_event_types()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk.pagination import PageNumberPaginator
+from typing_extensions import override
 
 from tap_auth0_userlogs.events import parse_date
 
@@ -37,6 +38,7 @@ class NewestFirstPaginator(PageNumberPaginator):
         self.cap_reached = False
         self.oldest_read: datetime.datetime | None = None
 
+    @override
     def has_more(self, response: t.Any) -> bool:  # the API's Reply
         """True when the next page may still hold events at or after the cutoff."""
         events = response.payload
