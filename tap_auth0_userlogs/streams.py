@@ -8,14 +8,13 @@ import datetime
 import typing as t
 from functools import cached_property
 from http import HTTPStatus
-from urllib.parse import quote
 
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import Stream
 from typing_extensions import override
 
 from tap_auth0_userlogs.client import Auth0Stream
-from tap_auth0_userlogs.discovery import USER_SCOPES, UserDiscovery
+from tap_auth0_userlogs.discovery import UserDiscovery
 from tap_auth0_userlogs.errors import ClientError
 from tap_auth0_userlogs.event_types import load_event_types
 from tap_auth0_userlogs.events import LOG_EVENT_SCHEMA, is_later, normalize_event, parse_date
@@ -32,6 +31,7 @@ from tap_auth0_userlogs.sources.tenant_log import (
     log_id_at,
 )
 from tap_auth0_userlogs.sources.tenant_pass import pass_pages
+from tap_auth0_userlogs.sources.user_gaps import UserGaps
 from tap_auth0_userlogs.sources.user_log import (
     PrefetchingReader,
     UserLogNotFound,
@@ -154,6 +154,11 @@ class UserLogsStream(Auth0Stream):
             user_query=self.config.get("user_query"),
             method=setting(self.config, "user_discovery"),
         )
+
+    @cached_property
+    def _gaps(self) -> UserGaps:
+        session = self.tenant_session
+        return UserGaps(session.api, self.url_base, session.progress, self.logger)
 
     @cached_property
     def _tenant_log(self) -> TenantLog:
@@ -315,9 +320,9 @@ class UserLogsStream(Auth0Stream):
             log_not_found = False
         self._advance_bookmark(context)
         if log_not_found:
-            self._warn_about_missing_user(user_id)
+            self._gaps.log_not_found(user_id)
         elif bookmark and cutoff and cutoff <= bookmark:
-            self._warn_if_history_is_missing(user_id, bookmark, oldest)
+            self._gaps.check_history(user_id, bookmark, oldest)
         self._user_done()
 
     def _user_done(self) -> None:
@@ -568,58 +573,6 @@ class UserLogsStream(Auth0Stream):
     @cached_property
     def _catalog_deselects_fields(self) -> bool:
         return not all(self.mask.values())
-
-    def _warn_if_history_is_missing(
-        self, user_id: str, bookmark: datetime.datetime, oldest: datetime.datetime | None
-    ) -> None:
-        """Nothing at or before the bookmark came back: the user was deleted, or logs expired."""
-        if (oldest is not None and oldest <= bookmark) or self._user_deleted(user_id):
-            return
-        progress = self.tenant_session.progress
-        progress.gaps_warned += 1
-        until = oldest.isoformat() if oldest else "now"
-        self.logger.warning(
-            "User %s: Auth0 no longer has events back to the bookmark %s (log retention "
-            "ran out before this sync); events dated from %s to %s may be missing",
-            user_id,
-            bookmark.isoformat(),
-            bookmark.isoformat(),
-            until,
-        )
-
-    def _warn_about_missing_user(self, user_id: str) -> None:
-        """Auth0 answered 404 for the user's log: no events, and the user may be gone."""
-        if not self._user_deleted(user_id):
-            self.logger.warning(
-                "Auth0 answered 404 for the log of user %s: no events read for it this run, "
-                "bookmark kept",
-                user_id,
-            )
-
-    def _user_deleted(self, user_id: str) -> bool:
-        """Whether Auth0 says the user no longer exists; warns and counts it if so."""
-        if self._user_exists(user_id) is not False:
-            return False
-        self.tenant_session.progress.deleted_users += 1
-        self.logger.warning(
-            "User %s no longer exists in the tenant (deleted): skipped, bookmark kept", user_id
-        )
-        return True
-
-    def _user_exists(self, user_id: str) -> bool | None:
-        """Whether the user still exists; None when the token may not read users."""
-        try:
-            self.tenant_session.api.get(
-                f"{self.url_base}/api/v2/users/{quote(user_id, safe='')}",
-                {"fields": "user_id", "include_fields": "true"},
-                endpoint="user",
-                scopes=USER_SCOPES,
-            )
-        except ClientError as error:
-            if error.response.status_code == HTTPStatus.NOT_FOUND:
-                return False
-            return None
-        return True
 
 
 class LogEventTypesStream(Stream):
