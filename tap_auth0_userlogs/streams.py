@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime
 import typing as t
@@ -167,15 +166,14 @@ class UserLogsStream(Auth0Stream):
     def _surveyed_plan(self, strategy: str) -> Plan:
         """The plan, after a look at the tenant: its newest events and, if needed, its oldest."""
         log = self._tenant_log
+        first_dates: tuple[datetime.datetime, ...] | None = None
         try:
             newest = log.newest()
-            oldest = None
+            oldest_page: list[dict[str, t.Any]] = []
             if not self._start_date and not self._covering_position() and not self._resume_since:
                 # A first pass starts at the oldest event: in the newest page, if it is short.
-                if len(newest) < PAGE_SIZE:
-                    oldest = min(newest, key=lambda e: parse_date(e["date"]), default=None)
-                else:
-                    oldest = log.oldest()
+                oldest_page = newest if len(newest) < PAGE_SIZE else log.oldest_page()
+            oldest = min(oldest_page, key=lambda e: parse_date(e["date"]), default=None)
             inputs = self._plan_inputs(
                 strategy,
                 newest=tuple(parse_date(e["date"]) for e in newest),
@@ -183,8 +181,13 @@ class UserLogsStream(Auth0Stream):
             )
             if len(newest) >= PAGE_SIZE:
                 # The pass's own first page: it tells the rate where the pass would begin.
-                with contextlib.suppress(PositionRefused):
+                try:
                     self._first_pass_page = log.first_page(pass_start(inputs)[0])
+                except PositionRefused:
+                    # Older than Auth0 keeps: what is read instead begins at the oldest event,
+                    # so its rate there is the one to count with, not the newest events'.
+                    oldest_page = oldest_page or log.oldest_page()
+                    first_dates = tuple(parse_date(e["date"]) for e in oldest_page)
         except ClientError as error:
             if strategy == "tenant_scan" or error.response.status_code != HTTPStatus.FORBIDDEN:
                 raise
@@ -192,8 +195,9 @@ class UserLogsStream(Auth0Stream):
             return choose(self._plan_inputs("per_user", newest=(), oldest=None))
         first = self._first_pass_page
         if first is not None:
-            dates = tuple(parse_date(e.date) for e in first.events if e.date)
-            inputs = dataclasses.replace(inputs, first_page_dates=dates)
+            first_dates = tuple(parse_date(e.date) for e in first.events if e.date)
+        if first_dates is not None:
+            inputs = dataclasses.replace(inputs, first_page_dates=first_dates)
         return choose(inputs)
 
     def _plan_inputs(

@@ -220,3 +220,24 @@ def test_a_pass_writes_only_the_selected_fields(emulator_factory):
     assert sorted(result.log_ids()) == sorted(emulator.tenant.expected_log_ids())
     assert all("user_agent" not in record for record in result.records())
     assert any("ip" in record for record in result.records())
+
+
+def test_a_burst_before_the_run_does_not_hide_a_quiet_log_behind_a_refused_start(
+    emulator_factory,
+):
+    # Quiet for a day, then 1,000 events in the last ten minutes; start_date is older than the
+    # day Auth0 keeps, so it refuses to start a pass there. The rate of the newest events,
+    # spread over three days, would make a pass look like thousands of requests; the oldest
+    # events Auth0 keeps tell the quiet rate where the reading starts.
+    spec = TenantSpec(users=150, events_per_user=2, seed=50, history_days=1)
+    emulator = emulator_factory(spec, retention_days=1)
+    users = emulator.tenant.user_ids()
+    now = datetime.datetime.now(UTC)
+    for i in range(1000):  # 100 a minute over the last ten minutes
+        emulator.tenant.add_event(users[i % 150], date=now - datetime.timedelta(seconds=0.6 * i))
+    start = now - datetime.timedelta(days=3)
+
+    result = run_sync(tap_config(emulator, start_date=start.isoformat()))
+
+    assert sorted(result.log_ids()) == sorted(emulator.tenant.expected_log_ids())
+    assert emulator.counters.requests(endpoint="user_logs") == 0

@@ -130,6 +130,10 @@ class TenantLog:
         events = self._search_page("", 0, sort="date:1", per_page=1)
         return events[0] if events else None
 
+    def oldest_page(self) -> list[dict[str, t.Any]]:
+        """The 100 oldest events Auth0 still keeps, by date (one request)."""
+        return self._search_page("", 0, sort="date:1")
+
     def span(
         self, since: datetime.datetime, until: datetime.datetime
     ) -> Iterator[list[dict[str, t.Any]]]:
