@@ -65,10 +65,10 @@ class FastSingerWriter(SingerWriter):
                     "time_extracted": time_extracted})
         )  # fmt: skip
 
-    def write_record_json(
-        self, stream: str, record: bytes, time_extracted: datetime.datetime
+    def write_record_jsons(
+        self, stream: str, records: list[bytes], time_extracted: datetime.datetime
     ) -> None:
-        """A RECORD message of a record already in JSON."""
+        """RECORD messages of records already in JSON."""
         when, text = self._time_extracted
         if when is not time_extracted:
             text = encode(time_extracted)
@@ -78,7 +78,10 @@ class FastSingerWriter(SingerWriter):
             head = self._record_heads[stream] = (
                 b'{"type":"RECORD","stream":' + encode(stream) + b',"record":'
             )
-        self._queue(head + record + b',"time_extracted":' + text + b"}")
+        tail = b',"time_extracted":' + text + b"}"
+        self._pending.extend([head + record + tail for record in records])
+        if len(self._pending) >= RECORDS_PER_WRITE:
+            self._write_pending()
 
     def write_line(self, line: str) -> None:
         """Write the records held so far, then `line`, and flush."""

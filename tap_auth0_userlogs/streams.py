@@ -470,8 +470,10 @@ class UserLogsStream(Auth0Stream):
         start = self._start_text
         kept_types = self._kept_types
         newest = self._pass_newest
-        as_sent = self._records_as_json
-        writer = self._writer
+        as_json = self._records_as_json
+        domain = self._tenant_domain
+        # Records in JSON already, written together once the page is sorted through.
+        records: list[bytes] = []
         emitted = 0
         for event in events:
             user_id = event.user_id
@@ -482,14 +484,12 @@ class UserLogsStream(Auth0Stream):
                 continue
             if date > newest.get(user_id, ""):
                 newest[user_id] = date
-            self._pass_users.add(user_id)
-            if as_sent and not isinstance(event, DecodedEvent):
-                writer.write_record_json(
-                    self.name, record_json(event, self._tenant_domain), self._extracted_at
-                )
+            if as_json and type(event) is not DecodedEvent:
+                records.append(record_json(event, domain))
             else:
-                self.write_record(normalize_event(as_dict(event), self._tenant_domain))
+                self.write_record(normalize_event(as_dict(event), domain))
             emitted += 1
+        self._writer.write_record_jsons(self.name, records, self._extracted_at)
         if emitted:
             self.state_manager.is_flushed = False
         self.tenant_session.progress.count_events(emitted)
@@ -508,6 +508,7 @@ class UserLogsStream(Auth0Stream):
 
     def _store_pass_progress(self, position: str, selected: set[str] | None) -> None:
         """Bookmarks of the users served since the last STATE, and the position reached."""
+        self._pass_users.update(self._pass_newest)
         for user_id, date in self._pass_newest.items():
             state = self._user_state(user_id)
             current = state.get("replication_key_value")
