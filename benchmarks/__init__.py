@@ -6,6 +6,8 @@ not tests and assert nothing. Each process stands alone so its CPU and memory ar
     emulator_server  the emulator, in its own process, answering commands on stdin
     naive            the naive sequential baseline: one request at a time, like a curl script
     sdk_defaults     the tap with singer-sdk's default message writing, for the CPU yardstick
+    minimal_pass     the least a pass can do (urllib3, the tap's decoding and writing): the floor
+    sdk_writer       by hand: the tap's record path against singer-sdk's msgspec writer
     measure          running and measuring those processes, and the figures they yield
     report           the table printed for each scenario, with its targets
 
