@@ -156,6 +156,16 @@ class TapAuth0UserLogs(TapHooks):
 
     @classmethod
     @override
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        """`--discover`; a setting the user must fix ends it with one line, as a sync does."""
+        try:
+            super().cb_discover(ctx, param, value)
+        except TapUserError as exc:
+            cls.logger.error("%s", exc)
+            ctx.exit(1)
+
+    @classmethod
+    @override
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
         """`--test`: one cheap request per capability the settings need, one line each.
 

@@ -276,6 +276,21 @@ def test_wrong_setting_variable_ends_before_any_request_naming_it(
     assert_refused_before_any_request(run, emulator, naming=f"'{setting}'")
 
 
+def test_wrong_setting_variable_ends_discovery_with_one_line(emulator, tmp_path, transcript):
+    # --discover runs outside the sync's error handling in singer-sdk: it must end the same way.
+    transcript.watch(emulator)
+
+    run = run_tap_process(
+        tmp_path,
+        tap_config(emulator),
+        args=("--config", "ENV", "--discover"),
+        env=tap_environment(TAP_AUTH0_USERLOGS_PAGE_SIZE="ten"),
+    )
+
+    run.record_into(transcript)
+    assert_refused_before_any_request(run, emulator, naming="'page_size'")
+
+
 @pytest.mark.parametrize(("setting", "variables"), BAD_VARIABLES, ids=[s for s, _ in BAD_VARIABLES])
 def test_wrong_setting_in_a_dotenv_file_ends_before_any_request_naming_it(
     emulator, tmp_path, transcript, setting, variables
