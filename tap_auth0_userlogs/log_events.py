@@ -49,7 +49,7 @@ EventRecord: t.Any = msgspec.defstruct(
 )
 
 
-class RoutedEvent(t.Protocol):
+class LogEvent(t.Protocol):
     """What the tap routes an event by, whichever way it was decoded."""
 
     log_id: str
@@ -70,8 +70,6 @@ class DecodedEvent:
         self.date: str | None = event.get("date")
         self.type: str | None = event.get("type")
 
-
-LogEvent = RoutedEvent
 
 _PAGE = msgspec.json.Decoder(list[msgspec.Raw])
 _RECORD = msgspec.json.Decoder(EventRecord)
@@ -101,7 +99,7 @@ def _event(part: msgspec.Raw) -> LogEvent:
         return DecodedEvent(loads(bytes(part)))
     if isinstance(record.scope, str):
         record.scope = normalize_scope(record.scope)
-    return t.cast("RoutedEvent", record)
+    return t.cast("LogEvent", record)
 
 
 def record_json(record: t.Any, tenant_domain: str) -> bytes:

@@ -86,7 +86,7 @@ class UserLogsStream(Auth0Stream):
         self._kept_types = frozenset(types) if types else None
         self._prefetcher: PrefetchingReader | None = None
         self._extracted_at = _utc_now()
-        self._run_started = datetime.datetime.now(datetime.timezone.utc)
+        self._run_started = _utc_now()
         self._newest_emitted: str | None = None
         # A pass's newest date per user since its last STATE, and every user it served.
         self._pass_newest: dict[str, str] = {}
