@@ -37,6 +37,13 @@ from tap_auth0_userlogs.sources.user_log import (
     UserLogReader,
     UserPlan,
 )
+from tap_auth0_userlogs.stored_state import (
+    BOOKMARK_KEY,
+    EVERY_USER_KEY,
+    POSITION_KEY,
+    by_user,
+    covering_position,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -46,11 +53,6 @@ if t.TYPE_CHECKING:
     from tap_auth0_userlogs.messages import FastSingerWriter
     from tap_auth0_userlogs.state_writer import PacedStateWriter
 
-# State keys. The stream's position in the tenant's log (every event up to it is out; the name
-# predates passes); on each partition, the position that user is in sync with; and whether the
-# position covers every user of the tenant (a run with neither user_ids nor user_query).
-POSITION_KEY = "log_checkpoint"
-EVERY_USER_KEY = "log_checkpoint_every_user"
 
 EVENT_TYPES_SCHEMA = {
     "type": "object",
@@ -215,7 +217,7 @@ class UserLogsStream(Auth0Stream):
         position = self._covering_position()
         uncovered: tuple[str, ...] = ()
         if position and not self._every_user and strategy != "per_user":
-            markers = self._partition_markers()
+            markers = by_user(self.stream_state, POSITION_KEY)
             uncovered = tuple(u for u in self._listed_users if markers.get(u) != position)
         return Inputs(
             strategy=strategy,
@@ -236,29 +238,13 @@ class UserLogsStream(Auth0Stream):
         """The oldest cutoff of the selected users, when each of them has a bookmark."""
         if self._every_user or not self._listed_users:
             return None  # users the log names may have no bookmark yet
-        marks = {
-            p["context"]["user_id"]: p.get("replication_key_value")
-            for p in self.stream_state.get("partitions", [])
-        }
+        marks = by_user(self.stream_state, BOOKMARK_KEY)
         if not all(marks.get(user) for user in self._listed_users):
             return None
         return min(self._cutoff_of(marks[user]) for user in self._listed_users)
 
     def _covering_position(self) -> str | None:
-        """The stored position, when a pass from it serves the selected users."""
-        position = self.stream_state.get(POSITION_KEY)
-        if not isinstance(position, str) or not position:
-            return None
-        if self.stream_state.get(EVERY_USER_KEY):
-            return position
-        # Only the users it names: a run over every user must start again from the start.
-        return None if self._every_user else position
-
-    def _partition_markers(self) -> dict[str, str | None]:
-        return {
-            p["context"]["user_id"]: p.get(POSITION_KEY)
-            for p in self.stream_state.get("partitions", [])
-        }
+        return covering_position(self.stream_state, self._every_user)
 
     def _user_count(self) -> int | None:
         """The tenant's users as user search counts them (1,000 means 1,000 or more)."""
@@ -272,12 +258,12 @@ class UserLogsStream(Auth0Stream):
 
     def bookmark(self, context: Context | None) -> datetime.datetime | None:
         """The date of the newest event emitted for this user by earlier runs."""
-        value = self.get_context_state(context).get("replication_key_value")
+        value = self.get_context_state(context).get(BOOKMARK_KEY)
         return parse_date(value) if value else None
 
     def cutoff(self, context: Context | None) -> datetime.datetime | None:
         """Oldest date to read: the bookmark minus the look-back, never before start_date."""
-        bookmark = self.get_context_state(context).get("replication_key_value")
+        bookmark = self.get_context_state(context).get(BOOKMARK_KEY)
         return self._cutoff_of(bookmark) if bookmark else self._start_date
 
     def _cutoff_of(self, bookmark: str) -> datetime.datetime:
@@ -381,10 +367,10 @@ class UserLogsStream(Auth0Stream):
         (late-indexed) events, as a tenant scan may, must not move the bookmark back.
         """
         state = self.get_context_state(context)
-        if state.get("replication_key_value") and "progress_markers" not in state:
+        if state.get(BOOKMARK_KEY) and "progress_markers" not in state:
             state["progress_markers"] = {
                 "replication_key": self.replication_key,
-                "replication_key_value": state["replication_key_value"],
+                BOOKMARK_KEY: state[BOOKMARK_KEY],
             }
 
     @property
@@ -511,10 +497,10 @@ class UserLogsStream(Auth0Stream):
         self._pass_users.update(self._pass_newest)
         for user_id, date in self._pass_newest.items():
             state = self._user_state(user_id)
-            current = state.get("replication_key_value")
+            current = state.get(BOOKMARK_KEY)
             if not current or is_later(date, current):
                 state["replication_key"] = self.replication_key
-                state["replication_key_value"] = date
+                state[BOOKMARK_KEY] = date
         self._pass_newest.clear()
         self._set_position(position, selected)
 
