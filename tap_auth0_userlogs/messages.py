@@ -60,10 +60,7 @@ class FastSingerWriter(SingerWriter):
         self, stream: str, record: dict[str, t.Any], time_extracted: datetime.datetime
     ) -> None:
         """A RECORD message without building a message object first."""
-        self._queue(
-            encode({"type": "RECORD", "stream": stream, "record": record,
-                    "time_extracted": time_extracted})
-        )  # fmt: skip
+        self.write_record_jsons(stream, [encode(record)], time_extracted)
 
     def write_record_jsons(
         self, stream: str, records: list[bytes], time_extracted: datetime.datetime
