@@ -27,7 +27,7 @@ from tap_auth0_userlogs.sources.paging import LOGS_PATH
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tap_auth0_userlogs.management_api import ManagementAPI
+    from tap_auth0_userlogs.management_api import ManagementAPI, Reply
 
 PAGE_SIZE = 100
 TENANT_LOG_SCOPES = "read:logs (needed to read the tenant's log)"
@@ -111,10 +111,7 @@ class TenantLog:
                     raise PositionRefused(str(error)) from None
                 raise
             first_request = False
-            events = response.payload
-            if not isinstance(events, list):
-                msg = "Auth0's /api/v2/logs answered without a list of events"
-                raise TapUserError(msg)
+            events = _events_of(response)
             if not events:
                 return
             position = events[-1].log_id
@@ -149,12 +146,9 @@ class TenantLog:
         params: dict[str, t.Any] = {"sort": sort, "per_page": per_page, "page": page}
         if query:
             params["q"] = query
-        reply = self._api.get(self._url, params, endpoint="logs_search", scopes=TENANT_LOG_SCOPES)
-        events = reply.payload
-        if not isinstance(events, list):
-            msg = "Auth0's /api/v2/logs answered without a list of events"
-            raise TapUserError(msg)
-        return events
+        return _events_of(
+            self._api.get(self._url, params, endpoint="logs_search", scopes=TENANT_LOG_SCOPES)
+        )
 
     def _next(self, response: t.Any, position: str) -> tuple[str, dict[str, t.Any]]:
         """Follow Auth0's `Link: <...>; rel="next"`, but only to the tenant's own host."""
@@ -163,3 +157,11 @@ class TenantLog:
         if link and urlsplit(link)[:2] == ours[:2]:  # same scheme and host: the token may go
             return link, {}
         return self._url, {"from": position, "take": PAGE_SIZE}
+
+
+def _events_of(reply: Reply) -> list[t.Any]:
+    """The events of a `/api/v2/logs` answer, which must be a list."""
+    if not isinstance(reply.payload, list):
+        msg = "Auth0's /api/v2/logs answered without a list of events"
+        raise TapUserError(msg)
+    return reply.payload
