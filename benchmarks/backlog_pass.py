@@ -38,7 +38,7 @@ from benchmarks.measure import (
     run_measured,
 )
 from benchmarks.report import DASH, Report, Row, Target, count, number, per_minimum
-from tap_auth0_userlogs.sources.tenant_log import log_id_at
+from tap_auth0_userlogs.events.log_ids import log_id_at
 
 NAME = "backlog_pass"
 CONDITIONS = Conditions()

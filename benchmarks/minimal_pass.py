@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 import urllib3
 
-from tap_auth0_userlogs.log_events import DecodedEvent, decode_page, record_json
+from tap_auth0_userlogs.events.pages import DecodedEvent, decode_page, record_json
 
 
 def main() -> None:

@@ -22,9 +22,9 @@ from pathlib import Path
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_auth0_userlogs.sdk_compat import StreamHooks
-from tap_auth0_userlogs.state_writer import PacedStateWriter
-from tap_auth0_userlogs.streams import LogEventTypesStream, UserLogsStream
+from tap_auth0_userlogs.singer.sdk_compat import StreamHooks
+from tap_auth0_userlogs.singer.state_writer import PacedStateWriter
+from tap_auth0_userlogs.singer.streams import LogEventTypesStream, UserLogsStream
 from tap_auth0_userlogs.tap import TapAuth0UserLogs
 
 if t.TYPE_CHECKING:

@@ -13,11 +13,11 @@ import typing as t
 
 from dotenv import find_dotenv
 
-from tap_auth0_userlogs.errors import TapUserError
-from tap_auth0_userlogs.events import parse_date
+from tap_auth0_userlogs.auth0.errors import TapUserError
+from tap_auth0_userlogs.events.dates import parse_date
 from tap_auth0_userlogs.settings import config_problems, unknown_setting_problems
-from tap_auth0_userlogs.stored_state import EVERY_USER_KEY, POSITION_KEY
-from tap_auth0_userlogs.streams import LogEventTypesStream, UserLogsStream
+from tap_auth0_userlogs.singer.stored_state import EVERY_USER_KEY, POSITION_KEY
+from tap_auth0_userlogs.singer.streams import LogEventTypesStream, UserLogsStream
 
 # What a state from this tap may hold at the stream level of `user_logs`: singer-sdk's keys
 # and the position in the tenant's log, with whom it covers.

@@ -16,10 +16,9 @@ import datetime
 import math
 from dataclasses import dataclass, field
 
-from tap_auth0_userlogs.sources.tenant_log import PAGE_SIZE, log_id_at, log_id_time
+from tap_auth0_userlogs.auth0.endpoints import MAX_PAGE_SIZE
+from tap_auth0_userlogs.events.log_ids import log_id_at, log_id_time
 
-# A user listing pages 100 users a request.
-USERS_PER_REQUEST = 100
 # Estimating a pass costs a request (the newest events). Below this many selected users that
 # request alone would exceed a tenth of reading them one by one, so `auto` does not ask.
 SURVEY_MIN_USERS = 10
@@ -85,30 +84,30 @@ def estimated_events(inputs: Inputs, since: datetime.datetime) -> float:
     run says little about the hours since the last one.
     """
     newest, first = inputs.newest_dates, inputs.first_page_dates
-    if len(newest) < PAGE_SIZE:
+    if len(newest) < MAX_PAGE_SIZE:
         return float(len(newest))  # the whole log fits in one page
-    if first is not None and len(first) < PAGE_SIZE:
+    if first is not None and len(first) < MAX_PAGE_SIZE:
         return float(len(first))  # the pass ends within its first page
     end_rate = event_rate(newest) or 0.0
     if not first:
         return end_rate * max((inputs.now - since).total_seconds(), 0.0)
     gap = (min(newest) - max(first)).total_seconds()
     if gap <= 0:
-        return 2.0 * PAGE_SIZE  # the first page reaches the newest
+        return 2.0 * MAX_PAGE_SIZE  # the first page reaches the newest
     start_rate = event_rate(first) or end_rate
-    return 2.0 * PAGE_SIZE + min(start_rate, end_rate) * gap
+    return 2.0 * MAX_PAGE_SIZE + min(start_rate, end_rate) * gap
 
 
 def estimated_pass_requests(inputs: Inputs, since: datetime.datetime) -> int:
     """Pages of the events since `since`, the empty page that ends the pass, and backfill."""
-    pages = math.ceil(estimated_events(inputs, since) / PAGE_SIZE)
+    pages = math.ceil(estimated_events(inputs, since) / MAX_PAGE_SIZE)
     return pages + 1 + len(inputs.uncovered)
 
 
 def estimated_per_user_requests(inputs: Inputs) -> int:
     """At least one request per selected user, and the listing when it is still to make."""
     users = inputs.users or 0
-    listing = 0 if inputs.users_listed else math.ceil(users / USERS_PER_REQUEST)
+    listing = 0 if inputs.users_listed else math.ceil(users / MAX_PAGE_SIZE)
     return max(users, 1) + listing
 
 

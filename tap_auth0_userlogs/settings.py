@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
-from tap_auth0_userlogs.events import parse_date
+from tap_auth0_userlogs.events.dates import parse_date
 
 DEFAULT_PAGE_SIZE = 100
 # Auth0 indexes most events within seconds but documents log search as "not real-time";

@@ -11,8 +11,9 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
-from tap_auth0_userlogs.connection_test import run_connection_test
-from tap_auth0_userlogs.errors import TapUserError
+from tap_auth0_userlogs.auth0.errors import TapUserError
+from tap_auth0_userlogs.auth0.session import TenantSession
+from tap_auth0_userlogs.capabilities import run_connection_test
 from tap_auth0_userlogs.inputs import (
     check_config_files,
     checked_catalog_file,
@@ -22,12 +23,11 @@ from tap_auth0_userlogs.inputs import (
     state_problem,
 )
 from tap_auth0_userlogs.inputs import settings_problems as find_settings_problems
-from tap_auth0_userlogs.messages import FastSingerWriter
-from tap_auth0_userlogs.sdk_compat import TapHooks, parse_environment_config
 from tap_auth0_userlogs.settings import CONFIG_SCHEMA
-from tap_auth0_userlogs.state_writer import PacedStateWriter
-from tap_auth0_userlogs.streams import LogEventTypesStream, UserLogsStream
-from tap_auth0_userlogs.tenant_session import TenantSession
+from tap_auth0_userlogs.singer.sdk_compat import TapHooks, parse_environment_config
+from tap_auth0_userlogs.singer.state_writer import PacedStateWriter
+from tap_auth0_userlogs.singer.streams import LogEventTypesStream, UserLogsStream
+from tap_auth0_userlogs.singer.writer import FastSingerWriter
 
 if t.TYPE_CHECKING:
     import click

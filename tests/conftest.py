@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tap_auth0_userlogs import retries
+from tap_auth0_userlogs.auth0 import retries
 
 pytest_plugins = ["tests.emulator.pytest_plugin"]
 

@@ -31,9 +31,9 @@ from typing import Any
 import backoff
 import pytest
 
-from tap_auth0_userlogs import ratelimit
-from tap_auth0_userlogs.events import parse_date
-from tap_auth0_userlogs.ratelimit import RateLimitGovernor
+from tap_auth0_userlogs.auth0 import ratelimit
+from tap_auth0_userlogs.auth0.ratelimit import RateLimitGovernor
+from tap_auth0_userlogs.events.dates import parse_date
 from tests.tap_support import REPO_ROOT
 
 # Every endpoint the tap has a reason to call (the emulator's names for them).

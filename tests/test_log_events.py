@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tap_auth0_userlogs.events import normalize_event
-from tap_auth0_userlogs.log_events import DecodedEvent, as_dict, decode_page, record_json
+from tap_auth0_userlogs.events.fields import normalize_event
+from tap_auth0_userlogs.events.pages import DecodedEvent, as_dict, decode_page, record_json
 from tests.emulator import Tenant, TenantSpec
 
 DOMAIN = "acme.us.auth0.com"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 
+from tap_auth0_userlogs.events.log_ids import log_id_at, log_id_time
 from tap_auth0_userlogs.plan import Inputs, choose, estimated_events, pass_start
-from tap_auth0_userlogs.sources.tenant_log import log_id_at, log_id_time
 
 NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)
 

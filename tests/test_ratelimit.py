@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tap_auth0_userlogs.ratelimit import (
+from tap_auth0_userlogs.auth0.ratelimit import (
     ASSUMED_REFILL_PER_SECOND,
     REFILL_SAFETY,
     RateLimitGovernor,

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tap_auth0_userlogs.errors import TapUserError
-from tap_auth0_userlogs.events import parse_date
-from tap_auth0_userlogs.retries import TRANSIENT_TRIES
+from tap_auth0_userlogs.auth0.errors import TapUserError
+from tap_auth0_userlogs.auth0.retries import TRANSIENT_TRIES
+from tap_auth0_userlogs.events.dates import parse_date
 from tests.emulator import Emulator, TenantSpec
 from tests.emulator.faults import KINDS
 from tests.reliability_support import (

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_auth0_userlogs.errors import TapUserError
+from tap_auth0_userlogs.auth0.errors import TapUserError
 from tests.reliability_support import (
     FIGURES,
     NEEDED_ENDPOINTS,

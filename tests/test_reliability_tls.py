@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tap_auth0_userlogs.errors import TapUserError
+from tap_auth0_userlogs.auth0.errors import TapUserError
 from tests.reliability_support import Upstream, self_signed_tls
 from tests.tap_support import advertised_settings, run_sync
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tap_auth0_userlogs import sdk_compat
-from tap_auth0_userlogs.streams import UserLogsStream
+from tap_auth0_userlogs.singer import sdk_compat
+from tap_auth0_userlogs.singer.streams import UserLogsStream
 from tap_auth0_userlogs.tap import TapAuth0UserLogs
 from tests.emulator import TenantSpec
 from tests.tap_support import run_sync, tap_config

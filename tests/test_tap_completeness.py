@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from tap_auth0_userlogs.errors import TapUserError
+from tap_auth0_userlogs.auth0.errors import TapUserError
 from tests.emulator import TenantSpec
 from tests.tap_support import bookmarks, run_sync, tap_config
 

@@ -7,9 +7,9 @@ import logging
 
 import pytest
 
-from tap_auth0_userlogs.discovery import UserDiscovery
-from tap_auth0_userlogs.errors import TapUserError
-from tap_auth0_userlogs.tenant_session import TenantSession
+from tap_auth0_userlogs.auth0.errors import TapUserError
+from tap_auth0_userlogs.auth0.session import TenantSession
+from tap_auth0_userlogs.sources.users import UserDiscovery
 from tests.emulator import TenantSpec
 from tests.tap_support import bookmarks, run_sync, tap_config
 

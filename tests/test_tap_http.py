@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from tap_auth0_userlogs.errors import TapUserError
-from tap_auth0_userlogs.sources import paging
+from tap_auth0_userlogs.auth0 import endpoints
+from tap_auth0_userlogs.auth0.errors import TapUserError
 from tests.emulator import TenantSpec
 from tests.tap_support import client_credentials, run_sync, tap_config
 
@@ -94,7 +94,7 @@ def test_missing_scope_names_the_scopes_needed(emulator):
 def test_400_reports_auth0s_message(emulator_factory, monkeypatch):
     emulator = emulator_factory(TenantSpec(users=1, events_per_user=1200, seed=2))
     # Pretend the cap were higher, so the tap asks for a page Auth0 refuses.
-    monkeypatch.setattr(paging, "RESULT_CAP", 2000)
+    monkeypatch.setattr(endpoints, "RESULT_CAP", 2000)
 
     with pytest.raises(TapUserError, match="exceeds the allowed maximum") as failure:
         run_sync(tap_config(emulator))

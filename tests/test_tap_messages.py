@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tap_auth0_userlogs import messages, state_writer
-from tap_auth0_userlogs.messages import FastSingerWriter
-from tap_auth0_userlogs.state_writer import PacedStateWriter
+from tap_auth0_userlogs.singer import state_writer
+from tap_auth0_userlogs.singer import writer as messages
+from tap_auth0_userlogs.singer.state_writer import PacedStateWriter
+from tap_auth0_userlogs.singer.writer import FastSingerWriter
 from tap_auth0_userlogs.tap import TapAuth0UserLogs
 
 RECORDS = 7

@@ -7,8 +7,8 @@ import logging
 import subprocess
 import sys
 
-from tap_auth0_userlogs.event_types import CATEGORIES, category_of, load_event_types
-from tap_auth0_userlogs.events import normalize_event
+from tap_auth0_userlogs.events.fields import normalize_event
+from tap_auth0_userlogs.events.type_codes import CATEGORIES, category_of, load_event_types
 from tests.emulator import TenantSpec
 from tests.tap_support import run_sync, tap_config
 

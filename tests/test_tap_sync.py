@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from tap_auth0_userlogs.events import parse_date
+from tap_auth0_userlogs.events.dates import parse_date
 from tests.emulator import TenantSpec
 from tests.tap_support import bookmarks, run_sync, tap_config
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import datetime
 import typing as t
 
-from tap_auth0_userlogs.errors import TapUserError
-from tap_auth0_userlogs.events import parse_date
-from tap_auth0_userlogs.sources.paging import LOGS_PATH, RESULT_CAP, last_page_within_cap
+from tap_auth0_userlogs.auth0 import endpoints
+from tap_auth0_userlogs.auth0.endpoints import MAX_PAGE_SIZE, RESULT_CAP, last_page_within_cap
+from tap_auth0_userlogs.auth0.errors import TapUserError
+from tap_auth0_userlogs.events.dates import parse_date
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tap_auth0_userlogs.management_api import ManagementAPI
+    from tap_auth0_userlogs.auth0.api import ManagementAPI
 
-SEARCH_PAGE_SIZE = 100
 SEARCH_SCOPES = "read:logs (needed to read past the 1,000 newest events of a user)"
 
 
@@ -82,7 +82,7 @@ def search_pages(
 ) -> Iterator[list[dict[str, t.Any]]]:
     """Pages of the events (of `user_id`, or of every user) dated in [since, until], newest
     first, each event once: the boundary second two windows share is passed on once."""
-    last_page = last_page_within_cap(SEARCH_PAGE_SIZE)
+    last_page = last_page_within_cap(MAX_PAGE_SIZE)
     upper = until
     boundary: set[str] = set()
     whose = f"user {user_id}" if user_id else "the tenant"
@@ -91,8 +91,8 @@ def search_pages(
         events: list[dict[str, t.Any]] = []
         for page in range(last_page + 1):
             response = api.get(
-                f"{base_url}{LOGS_PATH}",
-                {"q": query, "page": page, "per_page": SEARCH_PAGE_SIZE, "sort": "date:-1"},
+                f"{base_url}{endpoints.LOGS}",
+                {"q": query, "page": page, "per_page": MAX_PAGE_SIZE, "sort": "date:-1"},
                 endpoint="logs_search",
                 scopes=scopes,
             )
@@ -100,7 +100,7 @@ def search_pages(
             fresh = [e for e in events if e["log_id"] not in boundary]
             if fresh:
                 yield fresh
-            if len(events) < SEARCH_PAGE_SIZE:
+            if len(events) < MAX_PAGE_SIZE:
                 return
         # The 10th page was full: continue in the window below the oldest event read, whose
         # whole second is read again.

@@ -7,21 +7,11 @@ import typing as t
 from singer_sdk.pagination import PageNumberPaginator
 from typing_extensions import override
 
-from tap_auth0_userlogs.events import parse_date
+from tap_auth0_userlogs.auth0.endpoints import last_page_within_cap
+from tap_auth0_userlogs.events.dates import parse_date
 
 if t.TYPE_CHECKING:
     import datetime
-
-
-# Auth0 answers 400 to any page that reaches past the 1,000th result of a listing.
-RESULT_CAP = 1000
-# The tenant's log: checkpoint mode (from/take) and search (q/page/per_page).
-LOGS_PATH = "/api/v2/logs"
-
-
-def last_page_within_cap(page_size: int) -> int:
-    """The highest 0-based page whose every result lies within the cap."""
-    return RESULT_CAP // page_size - 1
 
 
 class NewestFirstPaginator(PageNumberPaginator):

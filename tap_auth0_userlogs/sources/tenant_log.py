@@ -19,52 +19,24 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from tap_auth0_userlogs.errors import ClientError, TapUserError
-from tap_auth0_userlogs.log_events import LogEvent, decode_page
+from tap_auth0_userlogs.auth0 import endpoints
+from tap_auth0_userlogs.auth0.endpoints import MAX_PAGE_SIZE
+from tap_auth0_userlogs.auth0.errors import ClientError, TapUserError
+from tap_auth0_userlogs.events.pages import LogEvent, decode_page
 from tap_auth0_userlogs.sources.log_search import search_pages
-from tap_auth0_userlogs.sources.paging import LOGS_PATH
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tap_auth0_userlogs.management_api import ManagementAPI, Reply
+    from tap_auth0_userlogs.auth0.api import ManagementAPI, Reply
 
-PAGE_SIZE = 100
 TENANT_LOG_SCOPES = "read:logs (needed to read the tenant's log)"
-_LOG_ID_TIME = slice(3, 17)
-_LOG_ID_TAIL = "0" * 39
 
 logger = logging.getLogger("tap-auth0-userlogs.tenant_log")
 
 
 class PositionRefused(Exception):
     """Auth0 refused to read from a position (400): older than the tenant's log retention."""
-
-
-def log_id_at(moment: datetime.datetime) -> str:
-    """A position just before every event Auth0 ingested from `moment`'s second on."""
-    utc = moment.astimezone(datetime.timezone.utc)
-    return "900" + utc.strftime("%Y%m%d%H%M%S") + _LOG_ID_TAIL
-
-
-def log_id_time(log_id: str) -> datetime.datetime | None:
-    """The ingestion second a log_id carries, if it has the layout seen in real data."""
-    try:
-        return datetime.datetime.strptime(log_id[_LOG_ID_TIME], "%Y%m%d%H%M%S").replace(
-            tzinfo=datetime.timezone.utc
-        )
-    except ValueError:
-        return None
-
-
-def log_id_order(log_id: str) -> tuple[int, str]:
-    """Sort key of log_ids as Auth0 orders them: numbers of one width, compared as text."""
-    return (len(log_id), log_id)
-
-
-def is_after(log_id: str, position: str) -> bool:
-    """Whether `log_id` comes after `position` in the tenant's log."""
-    return log_id_order(log_id) > log_id_order(position)
 
 
 @dataclass(frozen=True)
@@ -81,7 +53,7 @@ class TenantLog:
     def __init__(self, api: ManagementAPI, base_url: str) -> None:
         self._api = api
         self._base_url = base_url
-        self._url = f"{base_url}{LOGS_PATH}"
+        self._url = f"{base_url}{endpoints.LOGS}"
 
     def first_page(self, position: str) -> LogPage:
         """The first page of a pass from `position` (empty at the end of the log)."""
@@ -99,7 +71,7 @@ class TenantLog:
                 return
             yield first
             position = first.position
-        url, params = self._url, {"from": position, "take": PAGE_SIZE}
+        url, params = self._url, {"from": position, "take": MAX_PAGE_SIZE}
         first_request = first is None
         while True:
             try:
@@ -141,7 +113,7 @@ class TenantLog:
         )
 
     def _search_page(
-        self, query: str, page: int, *, sort: str, per_page: int = PAGE_SIZE
+        self, query: str, page: int, *, sort: str, per_page: int = MAX_PAGE_SIZE
     ) -> list[dict[str, t.Any]]:
         params: dict[str, t.Any] = {"sort": sort, "per_page": per_page, "page": page}
         if query:
@@ -156,7 +128,7 @@ class TenantLog:
         ours = urlsplit(self._base_url)
         if link and urlsplit(link)[:2] == ours[:2]:  # same scheme and host: the token may go
             return link, {}
-        return self._url, {"from": position, "take": PAGE_SIZE}
+        return self._url, {"from": position, "take": MAX_PAGE_SIZE}
 
 
 def _events_of(reply: Reply) -> list[t.Any]:

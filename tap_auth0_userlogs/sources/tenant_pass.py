@@ -13,17 +13,10 @@ import logging
 import typing as t
 from dataclasses import dataclass
 
-from tap_auth0_userlogs.events import parse_date
-from tap_auth0_userlogs.log_events import DecodedEvent, LogEvent
-from tap_auth0_userlogs.sources.tenant_log import (
-    LogPage,
-    PositionRefused,
-    TenantLog,
-    is_after,
-    log_id_at,
-    log_id_order,
-    log_id_time,
-)
+from tap_auth0_userlogs.events.dates import parse_date
+from tap_auth0_userlogs.events.log_ids import is_after, log_id_at, log_id_order, log_id_time
+from tap_auth0_userlogs.events.pages import DecodedEvent, LogEvent
+from tap_auth0_userlogs.sources.tenant_log import LogPage, PositionRefused, TenantLog
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator

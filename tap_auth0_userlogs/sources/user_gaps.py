@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import typing as t
 from http import HTTPStatus
-from urllib.parse import quote
 
-from tap_auth0_userlogs.discovery import USER_SCOPES
-from tap_auth0_userlogs.errors import ClientError
+from tap_auth0_userlogs.auth0 import endpoints
+from tap_auth0_userlogs.auth0.errors import ClientError
+from tap_auth0_userlogs.sources.users import USER_SCOPES
 
 if t.TYPE_CHECKING:
     import datetime
     import logging
 
-    from tap_auth0_userlogs.management_api import ManagementAPI
+    from tap_auth0_userlogs.auth0.api import ManagementAPI
     from tap_auth0_userlogs.progress import SyncProgress
 
 
@@ -77,7 +77,7 @@ class UserGaps:
         """Whether the user still exists; None when the token may not read users."""
         try:
             self._api.get(
-                f"{self._base_url}/api/v2/users/{quote(user_id, safe='')}",
+                f"{self._base_url}{endpoints.user(user_id)}",
                 {"fields": "user_id", "include_fields": "true"},
                 endpoint="user",
                 scopes=USER_SCOPES,

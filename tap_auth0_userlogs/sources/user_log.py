@@ -14,16 +14,16 @@ import threading
 import typing as t
 from dataclasses import dataclass
 from http import HTTPStatus
-from urllib.parse import quote
 
-from tap_auth0_userlogs.errors import LOG_SCOPES, ClientError, TapUserError
+from tap_auth0_userlogs.auth0 import endpoints
+from tap_auth0_userlogs.auth0.errors import LOG_SCOPES, ClientError, TapUserError
 from tap_auth0_userlogs.sources.log_search import search_user_pages
 from tap_auth0_userlogs.sources.paging import NewestFirstPaginator
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tap_auth0_userlogs.management_api import ManagementAPI
+    from tap_auth0_userlogs.auth0.api import ManagementAPI
     from tap_auth0_userlogs.progress import SyncProgress
 
 Page = list[dict[str, t.Any]]
@@ -62,7 +62,7 @@ class UserLogReader:
 
     def pages(self, plan: UserPlan) -> Iterator[Page]:
         """Every page of the user's events down to the cutoff (raw, possibly overlapping)."""
-        url = f"{self._base_url}/api/v2/users/{quote(plan.user_id, safe='')}/logs"
+        url = f"{self._base_url}{endpoints.user_logs(plan.user_id)}"
         paginator = NewestFirstPaginator(self._page_size, plan.cutoff)
         while not paginator.finished:
             params = {"page": paginator.current_value, "per_page": self._page_size}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_auth0_userlogs.event_types import load_event_types
+from tap_auth0_userlogs.events.type_codes import load_event_types
 from tests.e2e.meltano_cli import Meltano, user_bookmarks
 from tests.e2e.pipeline import duckdb_settings, postgres_settings
 from tests.e2e.tenants import (

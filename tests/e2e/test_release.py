@@ -123,7 +123,7 @@ def test_wheel_holds_the_package_and_no_tests(dist: Dist) -> None:
         check=True,
     ).stdout
     assert "tap_auth0_userlogs/tap.py" in names
-    assert "tap_auth0_userlogs/event_types.tsv" in names
+    assert "tap_auth0_userlogs/events/type_codes.tsv" in names
     assert "tests/" not in names
     assert dist.wheel.name == f"tap_auth0_userlogs-{VERSION}-py3-none-any.whl"
 

@@ -16,7 +16,7 @@ import typing as t
 
 import msgspec
 
-from tap_auth0_userlogs.events import KNOWN_FIELDS, TENANT_DOMAIN, normalize_scope
+from tap_auth0_userlogs.events.fields import KNOWN_FIELDS, TENANT_DOMAIN, normalize_scope
 from tap_auth0_userlogs.json_codec import loads
 
 # Decoded as Python values; a null or absent one is None, and left out of the record.

@@ -13,12 +13,13 @@ import typing as t
 from dataclasses import dataclass
 from enum import Enum
 from http import HTTPStatus
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from requests.utils import select_proxy
 
-from tap_auth0_userlogs.auth import ClientCredentialsAuthenticator
-from tap_auth0_userlogs.errors import (
+from tap_auth0_userlogs.auth0 import endpoints
+from tap_auth0_userlogs.auth0.credentials import ClientCredentialsAuthenticator
+from tap_auth0_userlogs.auth0.errors import (
     LOG_SCOPES,
     ClientError,
     TapUserError,
@@ -27,12 +28,11 @@ from tap_auth0_userlogs.errors import (
     unreachable_line,
 )
 from tap_auth0_userlogs.settings import setting
-from tap_auth0_userlogs.sources.paging import LOGS_PATH
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from tap_auth0_userlogs.tenant_session import TenantSession
+    from tap_auth0_userlogs.auth0.session import TenantSession
 
 # No tenant has this user. Auth0 checks the token's scopes first, then answers an unknown
 # user's log with [], so reading it proves the scope without a user id to hand.
@@ -151,21 +151,19 @@ class ConnectionTest:
             instead="or list the users in 'user_ids'",
             rejected="check 'user_query' (Lucene syntax of user search v3)" if query else "",
         )
-        outcome, body = self._probe(probe, "/api/v2/users", params)
+        outcome, body = self._probe(probe, endpoints.USERS, params)
         found = body[0].get("user_id") if isinstance(body, list) and body else None
         return (found if isinstance(found, str) else None), outcome
 
     def _user_logs(self, user_id: str) -> Outcome:
         probe = Probe("user logs", "/api/v2/users/{id}/logs", LOG_SCOPES, "to read each user's log")
-        outcome, _ = self._probe(
-            probe, f"/api/v2/users/{_segment(user_id)}/logs", {"page": 0, "per_page": 1}
-        )
+        outcome, _ = self._probe(probe, endpoints.user_logs(user_id), {"page": 0, "per_page": 1})
         return outcome
 
     def _tenant_log(self, strategy: str) -> Outcome:
         probe = Probe(
             "tenant log",
-            LOGS_PATH,
+            endpoints.LOGS,
             "read:logs",
             f"used by strategy '{strategy}'",
             required=strategy == "tenant_scan",
@@ -176,7 +174,7 @@ class ConnectionTest:
             instead="or set 'strategy' to 'per_user'",
         )
         params = {"page": 0, "per_page": 1, "fields": "log_id", "include_fields": "true"}
-        outcome, _ = self._probe(probe, LOGS_PATH, params)
+        outcome, _ = self._probe(probe, endpoints.LOGS, params)
         return outcome
 
     # ------------------------------------------------------------------ one request each
@@ -287,8 +285,3 @@ class ConnectionTest:
     def _configured_user(self) -> str | None:
         user_ids = self._config.get("user_ids")
         return user_ids[0] if user_ids else None
-
-
-def _segment(user_id: str) -> str:
-    """A user id as one path segment, as the tap sends it."""
-    return quote(user_id, safe="")

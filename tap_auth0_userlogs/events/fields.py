@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import typing as t
 
 from singer_sdk import typing as th
@@ -31,8 +30,6 @@ SECURITY_CONTEXT = th.ObjectType(
 )
 
 EXTRA_FIELDS = "extra_fields"
-# Auth0 writes every date as YYYY-MM-DDThh:mm:ss.sssZ, which sorts as text.
-AUTH0_DATE_LENGTH = len("2026-01-01T00:00:00.000Z")
 TENANT_DOMAIN = "tenant_domain"
 
 LOG_EVENT_SCHEMA = th.PropertiesList(
@@ -92,21 +89,6 @@ LOG_EVENT_SCHEMA = th.PropertiesList(
 ).to_dict()
 
 KNOWN_FIELDS = frozenset(LOG_EVENT_SCHEMA["properties"]) - {EXTRA_FIELDS}
-
-
-def parse_date(value: str) -> datetime.datetime:
-    """An Auth0 ISO-8601 timestamp (`...Z`) as an aware datetime."""
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    parsed = datetime.datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
-
-
-def is_later(date: str, than: str) -> bool:
-    """Whether the timestamp `date` comes after `than`: as text when both are Auth0's format."""
-    if len(date) == len(than) == AUTH0_DATE_LENGTH and date[-1] == than[-1] == "Z":
-        return date > than
-    return parse_date(date) > parse_date(than)
 
 
 def normalize_scope(scope: t.Any) -> list[str] | None:

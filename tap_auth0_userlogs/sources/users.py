@@ -22,16 +22,16 @@ from http import HTTPStatus
 
 import requests
 
-from tap_auth0_userlogs.errors import ClientError, TapUserError
-from tap_auth0_userlogs.events import parse_date
-from tap_auth0_userlogs.retries import TRANSIENT_EXCEPTIONS
+from tap_auth0_userlogs.auth0 import endpoints
+from tap_auth0_userlogs.auth0.endpoints import MAX_PAGE_SIZE, RESULT_CAP
+from tap_auth0_userlogs.auth0.errors import ClientError, TapUserError
+from tap_auth0_userlogs.auth0.retries import TRANSIENT_EXCEPTIONS
+from tap_auth0_userlogs.events.dates import parse_date
 from tap_auth0_userlogs.sources.log_search import ceil_second, floor_second, lucene_time
-from tap_auth0_userlogs.sources.paging import RESULT_CAP
 
 if t.TYPE_CHECKING:
-    from tap_auth0_userlogs.management_api import ManagementAPI
+    from tap_auth0_userlogs.auth0.api import ManagementAPI
 
-USERS_PAGE_SIZE = 100
 USER_SCOPES = "read:users (needed to discover users when 'user_ids' is not set)"
 # An export job normally completes in seconds; give up after this long.
 EXPORT_TIMEOUT_SECONDS = 900.0
@@ -107,9 +107,9 @@ class UserDiscovery:
         found = [user["user_id"] for user in users]
         page = 0
         # A total under the cap is a count; a short page or reaching it ends the window.
-        while len(users) == USERS_PAGE_SIZE and len(found) < total:
+        while len(users) == MAX_PAGE_SIZE and len(found) < total:
             page += 1
-            if page * USERS_PAGE_SIZE >= RESULT_CAP:  # more results than `total` promised
+            if page * MAX_PAGE_SIZE >= RESULT_CAP:  # more results than `total` promised
                 return self._split(window, first["users"])
             users = self._search_page(window, page)["users"]
             found.extend(user["user_id"] for user in users)
@@ -138,7 +138,7 @@ class UserDiscovery:
     def _search_page(self, window: Window, page: int) -> dict[str, t.Any]:
         params: dict[str, t.Any] = {
             "page": page,
-            "per_page": USERS_PAGE_SIZE,
+            "per_page": MAX_PAGE_SIZE,
             "include_totals": "true",
             "sort": "created_at:1",
             "fields": "user_id,created_at",
@@ -148,7 +148,7 @@ class UserDiscovery:
         if query:
             params |= {"q": query, "search_engine": "v3"}
         response = self._api.get(
-            f"{self._base_url}/api/v2/users", params, endpoint="users", scopes=USER_SCOPES
+            f"{self._base_url}{endpoints.USERS}", params, endpoint="users", scopes=USER_SCOPES
         )
         body = response.payload
         if not isinstance(body, dict) or not isinstance(body.get("users"), list):
@@ -180,7 +180,7 @@ class UserDiscovery:
 
     def _export(self) -> list[str]:
         created = self._api.post_json(
-            f"{self._base_url}/api/v2/jobs/users-exports",
+            f"{self._base_url}{endpoints.USERS_EXPORTS}",
             {"format": "json", "fields": [{"name": "user_id"}]},
             endpoint="jobs",
             scopes=USER_SCOPES,
@@ -195,7 +195,7 @@ class UserDiscovery:
         while time.monotonic() < deadline:
             time.sleep(wait)
             job = self._api.get(
-                f"{self._base_url}/api/v2/jobs/{job_id}",
+                f"{self._base_url}{endpoints.job(job_id)}",
                 {},
                 endpoint="jobs",
                 scopes=USER_SCOPES,

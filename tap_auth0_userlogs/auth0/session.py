@@ -9,10 +9,14 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from tap_auth0_userlogs import settings
-from tap_auth0_userlogs.auth import ClientCredentialsAuthenticator, StaticTokenAuthenticator
-from tap_auth0_userlogs.management_api import ManagementAPI
+from tap_auth0_userlogs.auth0 import endpoints
+from tap_auth0_userlogs.auth0.api import ManagementAPI
+from tap_auth0_userlogs.auth0.credentials import (
+    ClientCredentialsAuthenticator,
+    StaticTokenAuthenticator,
+)
+from tap_auth0_userlogs.auth0.ratelimit import RateLimitGovernor
 from tap_auth0_userlogs.progress import SyncProgress
-from tap_auth0_userlogs.ratelimit import RateLimitGovernor
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -35,7 +39,7 @@ class TenantSession:
             authenticator = StaticTokenAuthenticator(token=config["access_token"])
         else:
             authenticator = ClientCredentialsAuthenticator(
-                token_url=f"{self.base_url}/oauth/token",
+                token_url=f"{self.base_url}{endpoints.OAUTH_TOKEN}",
                 client_id=config["client_id"],
                 client_secret=config["client_secret"],
                 audience=settings.audience(config),

@@ -12,7 +12,7 @@ import typing as t
 
 from typing_extensions import override
 
-from tap_auth0_userlogs.sdk_compat import StreamStateManager
+from tap_auth0_userlogs.singer.sdk_compat import StreamStateManager
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers import types

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_auth0_userlogs.sdk_compat import StreamHooks
+from tap_auth0_userlogs.singer.sdk_compat import StreamHooks
 
 if t.TYPE_CHECKING:
-    from tap_auth0_userlogs.tenant_session import TenantSession
+    from tap_auth0_userlogs.auth0.session import TenantSession
 
 
 class Auth0Stream(StreamHooks):

@@ -12,23 +12,26 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import Stream
 from typing_extensions import override
 
-from tap_auth0_userlogs.client import Auth0Stream
-from tap_auth0_userlogs.discovery import UserDiscovery
-from tap_auth0_userlogs.errors import ClientError
-from tap_auth0_userlogs.event_types import load_event_types
-from tap_auth0_userlogs.events import LOG_EVENT_SCHEMA, is_later, normalize_event, parse_date
-from tap_auth0_userlogs.log_events import DecodedEvent, LogEvent, as_dict, record_json
-from tap_auth0_userlogs.partition_state import IndexedStateManager
+from tap_auth0_userlogs.auth0.endpoints import MAX_PAGE_SIZE
+from tap_auth0_userlogs.auth0.errors import ClientError
+from tap_auth0_userlogs.events.dates import is_later, parse_date
+from tap_auth0_userlogs.events.fields import LOG_EVENT_SCHEMA, normalize_event
+from tap_auth0_userlogs.events.log_ids import log_id_at
+from tap_auth0_userlogs.events.pages import DecodedEvent, LogEvent, as_dict, record_json
+from tap_auth0_userlogs.events.type_codes import load_event_types
 from tap_auth0_userlogs.plan import Inputs, Plan, choose, pass_start, worth_surveying
-from tap_auth0_userlogs.sdk_compat import pop_deselected_record_properties
 from tap_auth0_userlogs.settings import normalize_domain, setting
-from tap_auth0_userlogs.sources.tenant_log import (
-    PAGE_SIZE,
-    LogPage,
-    PositionRefused,
-    TenantLog,
-    log_id_at,
+from tap_auth0_userlogs.singer.client import Auth0Stream
+from tap_auth0_userlogs.singer.partition_state import IndexedStateManager
+from tap_auth0_userlogs.singer.sdk_compat import pop_deselected_record_properties
+from tap_auth0_userlogs.singer.stored_state import (
+    BOOKMARK_KEY,
+    EVERY_USER_KEY,
+    POSITION_KEY,
+    by_user,
+    covering_position,
 )
+from tap_auth0_userlogs.sources.tenant_log import LogPage, PositionRefused, TenantLog
 from tap_auth0_userlogs.sources.tenant_pass import pass_pages
 from tap_auth0_userlogs.sources.user_gaps import UserGaps
 from tap_auth0_userlogs.sources.user_log import (
@@ -37,21 +40,15 @@ from tap_auth0_userlogs.sources.user_log import (
     UserLogReader,
     UserPlan,
 )
-from tap_auth0_userlogs.stored_state import (
-    BOOKMARK_KEY,
-    EVERY_USER_KEY,
-    POSITION_KEY,
-    by_user,
-    covering_position,
-)
+from tap_auth0_userlogs.sources.users import UserDiscovery
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from singer_sdk.helpers.types import Context
 
-    from tap_auth0_userlogs.messages import FastSingerWriter
-    from tap_auth0_userlogs.state_writer import PacedStateWriter
+    from tap_auth0_userlogs.singer.state_writer import PacedStateWriter
+    from tap_auth0_userlogs.singer.writer import FastSingerWriter
 
 
 EVENT_TYPES_SCHEMA = {
@@ -174,14 +171,14 @@ class UserLogsStream(Auth0Stream):
             oldest_page: list[dict[str, t.Any]] = []
             if not self._start_date and not self._covering_position() and not self._resume_since:
                 # A first pass starts at the oldest event: in the newest page, if it is short.
-                oldest_page = newest if len(newest) < PAGE_SIZE else log.oldest_page()
+                oldest_page = newest if len(newest) < MAX_PAGE_SIZE else log.oldest_page()
             oldest = min(oldest_page, key=lambda e: parse_date(e["date"]), default=None)
             inputs = self._plan_inputs(
                 strategy,
                 newest=tuple(parse_date(e["date"]) for e in newest),
                 oldest=parse_date(oldest["date"]) if oldest else None,
             )
-            if len(newest) >= PAGE_SIZE:
+            if len(newest) >= MAX_PAGE_SIZE:
                 # The pass's own first page: it tells the rate where the pass would begin.
                 try:
                     self._first_pass_page = log.first_page(pass_start(inputs)[0])

@@ -16,7 +16,7 @@ import typing as t
 from tap_auth0_userlogs.json_codec import dumps
 
 if t.TYPE_CHECKING:
-    from tap_auth0_userlogs.messages import FastSingerWriter
+    from tap_auth0_userlogs.singer.writer import FastSingerWriter
 
 # At most this share of the sync's time goes into writing STATE messages...
 MAX_STATE_SHARE = 0.05

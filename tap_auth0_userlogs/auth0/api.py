@@ -14,7 +14,7 @@ import requests
 from requests.hooks import default_hooks
 from requests.utils import requote_uri
 
-from tap_auth0_userlogs.errors import (
+from tap_auth0_userlogs.auth0.errors import (
     ClientError,
     RateLimitedError,
     TapUserError,
@@ -27,19 +27,22 @@ from tap_auth0_userlogs.errors import (
     unreachable_line,
     unreachable_reason,
 )
-from tap_auth0_userlogs.json_codec import loads
-from tap_auth0_userlogs.retries import (
+from tap_auth0_userlogs.auth0.retries import (
     TRANSIENT_EXCEPTIONS,
     TRANSIENT_TRIES,
     retrying_transient_failures,
 )
+from tap_auth0_userlogs.json_codec import loads
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tap_auth0_userlogs.auth import ClientCredentialsAuthenticator, StaticTokenAuthenticator
+    from tap_auth0_userlogs.auth0.credentials import (
+        ClientCredentialsAuthenticator,
+        StaticTokenAuthenticator,
+    )
+    from tap_auth0_userlogs.auth0.ratelimit import RateLimitGovernor
     from tap_auth0_userlogs.progress import SyncProgress
-    from tap_auth0_userlogs.ratelimit import RateLimitGovernor
 
 # 429s: each wait is bounded by the governor; this bounds how many in a row we accept.
 RATE_LIMITED_TRIES = 20

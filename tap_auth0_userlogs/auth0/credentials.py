@@ -10,7 +10,7 @@ import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator, OAuthAuthenticator
 from typing_extensions import override
 
-from tap_auth0_userlogs.errors import (
+from tap_auth0_userlogs.auth0.errors import (
     TapUserError,
     TransientAPIError,
     auth0_message,
@@ -19,7 +19,7 @@ from tap_auth0_userlogs.errors import (
     unreachable_line,
     unreachable_reason,
 )
-from tap_auth0_userlogs.retries import TRANSIENT_TRIES, retrying_transient_failures
+from tap_auth0_userlogs.auth0.retries import TRANSIENT_TRIES, retrying_transient_failures
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable

@@ -13,7 +13,7 @@ import typing as t
 import backoff
 import requests
 
-from tap_auth0_userlogs.errors import TransientAPIError, fails_at_once
+from tap_auth0_userlogs.auth0.errors import TransientAPIError, fails_at_once
 
 TRANSIENT_TRIES = 6
 TRANSIENT_BACKOFF_FACTOR = 0.5

@@ -47,7 +47,7 @@ def category_of(code: str) -> str:
 
 def load_event_types() -> list[dict[str, str]]:
     """Every known type code with its description, status and category, from package data."""
-    text = resources.files("tap_auth0_userlogs").joinpath("event_types.tsv").read_text("utf-8")
+    text = resources.files("tap_auth0_userlogs.events").joinpath("type_codes.tsv").read_text("utf-8")
     rows = csv.DictReader(text.splitlines(), delimiter="\t")
     return [
         {
