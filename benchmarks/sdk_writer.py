@@ -36,7 +36,7 @@ class SdkRecordsStream(UserLogsStream):
 
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     write_record = StreamHooks.write_record
-    _records_as_json = False
+    records_as_json = False
 
 
 class _Lines:
@@ -56,7 +56,7 @@ class SdkWriterTap(TapAuth0UserLogs):
         super().use_state_writer(PacedStateWriter(t.cast("t.Any", _Lines())))
 
     def discover_streams(self) -> list[Stream]:
-        return [SdkRecordsStream(self), LogEventTypesStream(self)]
+        return [SdkRecordsStream(self, self), LogEventTypesStream(self)]
 
 
 def measure(variant: str, config: Path, out: Path) -> dict[str, t.Any]:

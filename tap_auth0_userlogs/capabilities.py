@@ -27,12 +27,10 @@ from tap_auth0_userlogs.auth0.errors import (
     names_a_plan,
     unreachable_line,
 )
-from tap_auth0_userlogs.settings import setting
 
 if t.TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from tap_auth0_userlogs.auth0.session import TenantSession
+    from tap_auth0_userlogs.settings import Settings
 
 # No tenant has this user. Auth0 checks the token's scopes first, then answers an unknown
 # user's log with [], so reading it proves the scope without a user id to hand.
@@ -86,11 +84,9 @@ class _Stop(Exception):
         self.outcome = outcome
 
 
-def run_connection_test(
-    config: Mapping[str, t.Any], session: TenantSession, logger: logging.Logger
-) -> bool:
+def run_connection_test(settings: Settings, session: TenantSession, logger: logging.Logger) -> bool:
     """Log one line per capability the settings need; True when none of them failed."""
-    outcomes = ConnectionTest(config, session).outcomes()
+    outcomes = ConnectionTest(settings, session).outcomes()
     for outcome in outcomes:
         level = {
             Verdict.OK: logging.INFO,
@@ -104,8 +100,8 @@ def run_connection_test(
 class ConnectionTest:
     """The capabilities one configuration needs, each checked with one request."""
 
-    def __init__(self, config: Mapping[str, t.Any], session: TenantSession) -> None:
-        self._config = config
+    def __init__(self, settings: Settings, session: TenantSession) -> None:
+        self._settings = settings
         self._api = session.api
         self._base_url = session.base_url
         self._static_token = not self._api.authenticator.can_refresh
@@ -118,13 +114,13 @@ class ConnectionTest:
             self._check_host()
             if not self._static_token:
                 self._credentials = self._fetch_token()
-            user_id = self._configured_user()
+            user_id = self._settings.user_ids[0] if self._settings.user_ids else None
             if user_id is None:
                 found, outcome = self._users()
                 results.append(outcome)
                 user_id = found or PROBE_USER_ID
             results.append(self._user_logs(user_id))
-            strategy = setting(self._config, "strategy")
+            strategy = self._settings.strategy
             if strategy != "per_user":
                 results.append(self._tenant_log(strategy))
         except _Stop as stop:
@@ -134,7 +130,7 @@ class ConnectionTest:
     # ------------------------------------------------------------------ the capabilities
 
     def _users(self) -> tuple[str | None, Outcome]:
-        query = self._config.get("user_query")
+        query = self._settings.user_query
         params: dict[str, t.Any] = {
             "page": 0,
             "per_page": 1,
@@ -253,7 +249,7 @@ class ConnectionTest:
             authenticator.update_access_token()
         except TapUserError as error:
             raise _Stop(Outcome("credentials", Verdict.FAILED, str(error))) from None
-        client_id = self._config.get("client_id")
+        client_id = self._settings.client_id
         return Outcome(
             "credentials", Verdict.OK, f"client_id {client_id!r} got a Management API token"
         )
@@ -277,11 +273,7 @@ class ConnectionTest:
                 "check 'audience' and that the application is authorized for this tenant's "
                 "Management API"
             )
-            what = f"the token of client_id {self._config.get('client_id')!r}"
+            what = f"the token of client_id {self._settings.client_id!r}"
         return Outcome(
             "credentials", Verdict.FAILED, f"Auth0 refused {what} (401: {message}): {fix}"
         )
-
-    def _configured_user(self) -> str | None:
-        user_ids = self._config.get("user_ids")
-        return user_ids[0] if user_ids else None

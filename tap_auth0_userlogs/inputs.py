@@ -16,8 +16,14 @@ from dotenv import find_dotenv
 from tap_auth0_userlogs.auth0.errors import TapUserError
 from tap_auth0_userlogs.events.dates import parse_date
 from tap_auth0_userlogs.settings import config_problems, unknown_setting_problems
-from tap_auth0_userlogs.singer.stored_state import EVERY_USER_KEY, POSITION_KEY
-from tap_auth0_userlogs.singer.streams import LogEventTypesStream, UserLogsStream
+from tap_auth0_userlogs.singer.stored_state import (
+    BOOKMARK_KEY,
+    EVERY_USER_KEY,
+    POSITION_KEY,
+    PROGRESS_KEY,
+    REPLICATION_KEY,
+)
+from tap_auth0_userlogs.singer.stream_names import STREAMS, USER_LOGS
 
 # What a state from this tap may hold at the stream level of `user_logs`: singer-sdk's keys
 # and the position in the tenant's log, with whom it covers.
@@ -26,12 +32,11 @@ _USER_LOGS_STATE_KEYS = frozenset(
         "partitions",
         "replication_key_signpost",
         "starting_replication_value",
-        "progress_markers",
+        PROGRESS_KEY,
         POSITION_KEY,
         EVERY_USER_KEY,
     }
 )
-_STREAMS = (UserLogsStream.name, LogEventTypesStream.name)
 # Top-level keys of a Singer state (singer-python taps also write `currently_syncing`).
 _STATE_KEYS = frozenset({"bookmarks", "currently_syncing"})
 
@@ -192,9 +197,9 @@ def catalog_problem(catalog: dict[str, t.Any]) -> str | None:
             "The catalog has no 'streams' list of entries with a 'tap_stream_id': "
             "expected the output of `tap-auth0-userlogs --discover`"
         )
-    if not {s["tap_stream_id"] for s in streams} & set(_STREAMS):
+    if not {s["tap_stream_id"] for s in streams} & set(STREAMS):
         return (
-            "The catalog describes none of this tap's streams (user_logs, log_event_types): "
+            f"The catalog describes none of this tap's streams ({', '.join(STREAMS)}): "
             "it belongs to another tap; run `tap-auth0-userlogs --discover` for this one"
         )
     return None
@@ -222,20 +227,20 @@ def state_problem(state: t.Any) -> str | None:
 
 
 def _bookmarks_problem(bookmarks: dict[str, t.Any]) -> str | None:
-    if bookmarks and not set(bookmarks) & set(_STREAMS):
+    if bookmarks and not set(bookmarks) & set(STREAMS):
         names = ", ".join(sorted(map(repr, bookmarks))[:3])
         return (
             f"The state has bookmarks for {names} but none for this tap's streams "
-            "(user_logs, log_event_types): it is another tap's state"
+            f"({', '.join(STREAMS)}): it is another tap's state"
         )
-    for stream in _STREAMS:
+    for stream in STREAMS:
         if not isinstance(bookmarks.get(stream, {}), dict):
             return f"The state's bookmarks for {stream!r} are not an object"
-    return _user_logs_state_problem(bookmarks.get(UserLogsStream.name, {}))
+    return _user_logs_state_problem(bookmarks.get(USER_LOGS, {}))
 
 
 def _user_logs_state_problem(stream_state: dict[str, t.Any]) -> str | None:
-    if "replication_key_value" in stream_state:
+    if BOOKMARK_KEY in stream_state:
         return (
             "The state has one bookmark for the whole 'user_logs' stream, but this tap keeps "
             "one per user under 'partitions': it was not written by this tap"
@@ -270,9 +275,9 @@ def _partition_problem(partition: t.Any, seen: set[str]) -> str | None:
     if user_id in seen:
         return f"The state holds two bookmarks for user {user_id}"
     seen.add(user_id)
-    if partition.get("replication_key", "date") != "date":
+    if partition.get("replication_key", REPLICATION_KEY) != REPLICATION_KEY:
         return f"The state's bookmark for user {user_id} is not on 'date'"
-    return _bookmark_date_problem(user_id, partition.get("replication_key_value"))
+    return _bookmark_date_problem(user_id, partition.get(BOOKMARK_KEY))
 
 
 def _bookmark_date_problem(user_id: str, value: t.Any) -> str | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tap_auth0_userlogs.auth0.endpoints import MAX_PAGE_SIZE
 from tap_auth0_userlogs.events.log_ids import log_id_at, log_id_time
@@ -52,10 +52,24 @@ class Plan:
     tenant_pass: bool
     pass_from: str | None = None  # the position the pass starts after
     backfill: tuple[str, ...] = ()  # users read one by one before the pass
+    # The pass starts where earlier runs read up to, so the log held events there.
+    resumes: bool = False
     per_user_requests: int | None = None
     pass_requests: int | None = None
     reason: str = ""
-    notes: list[str] = field(default_factory=list)
+
+
+def cutoff(
+    bookmark: datetime.datetime | None,
+    lookback: datetime.timedelta,
+    start: datetime.datetime | None,
+) -> datetime.datetime | None:
+    """The oldest date to read for a user: its bookmark less the look-back, never before
+    `start` (start_date); without a bookmark, `start` (None: every event Auth0 keeps)."""
+    if bookmark is None:
+        return start
+    since = bookmark - lookback
+    return max(since, start) if start else since
 
 
 def event_rate(newest: tuple[datetime.datetime, ...]) -> float | None:
@@ -138,6 +152,7 @@ def choose(inputs: Inputs) -> Plan:
             tenant_pass=True,
             pass_from=position,
             backfill=inputs.uncovered,
+            resumes=inputs.position is not None or inputs.bookmarked_since is not None,
             reason=reason,
             per_user_requests=per_user_cost,
             pass_requests=pass_cost,

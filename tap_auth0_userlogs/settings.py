@@ -1,4 +1,9 @@
-"""The tap's settings: their JSON schema and the checks JSON schema cannot express."""
+"""The tap's settings: their JSON schema, the checks JSON schema cannot express, and `Settings`.
+
+`Settings` is built once from the validated config and handed to everything that needs a
+setting: every value typed, defaults applied, derived values (the base URL, the audience, the
+tenant's domain, the look-back as a time span) worked out here and nowhere else.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import math
 import re
 import typing as t
 import unicodedata
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
@@ -178,7 +184,7 @@ _DEFAULTS = {
 }
 
 
-def setting(config: t.Mapping[str, t.Any], name: str) -> t.Any:
+def _setting(config: t.Mapping[str, t.Any], name: str) -> t.Any:
     """A setting's value, or the schema's default for it (singer-sdk fills defaults in only
     when it validates the config)."""
     value = config.get(name)
@@ -409,13 +415,66 @@ def config_problems(config: t.Mapping[str, t.Any]) -> list[str]:
     return [p for p in problems if p]
 
 
-def base_url(config: t.Mapping[str, t.Any]) -> str:
-    """The tenant's base URL: `api_url` when given, else `https://{domain}`."""
-    if config.get("api_url"):
-        return str(config["api_url"]).strip().rstrip("/")
-    return f"https://{normalize_domain(config['domain'])}"
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, typed and with its default, plus the values derived from them."""
 
+    # The normalized `domain`: names the tenant in every record, whatever `api_url` says.
+    tenant_domain: str
+    # `api_url` when given, else `https://{domain}`.
+    base_url: str
+    # The client-credentials grant's audience: `audience`, else `https://{domain}/api/v2/`.
+    audience: str
+    access_token: str | None = field(repr=False)
+    client_id: str | None
+    client_secret: str | None = field(repr=False)
+    user_ids: tuple[str, ...] | None
+    user_query: str | None
+    user_discovery: str
+    start_date: datetime.datetime | None
+    page_size: int
+    lookback: datetime.timedelta
+    # `event_types` as a set; None keeps every type.
+    kept_types: frozenset[str] | None
+    request_timeout: float
+    max_concurrency: int
+    strategy: str
+    log_id_margin: datetime.timedelta
+    max_requests_per_second: float | None
 
-def audience(config: t.Mapping[str, t.Any]) -> str:
-    """The Management API audience for the client-credentials grant."""
-    return config.get("audience") or f"https://{normalize_domain(config['domain'])}/api/v2/"
+    @property
+    def every_user(self) -> bool:
+        """Neither `user_ids` nor `user_query`: the users are every user of the tenant."""
+        return self.user_ids is None and not self.user_query
+
+    @classmethod
+    def from_config(cls, config: t.Mapping[str, t.Any]) -> Settings:
+        """The settings of a config that passed `config_problems`."""
+        domain = normalize_domain(config["domain"])
+        api_url = config.get("api_url")
+        start_date = config.get("start_date")
+        user_ids = config.get("user_ids")
+        kept_types = config.get("event_types")
+        max_rate = config.get("max_requests_per_second")
+        return cls(
+            tenant_domain=domain,
+            base_url=str(api_url).strip().rstrip("/") if api_url else f"https://{domain}",
+            audience=config.get("audience") or f"https://{domain}/api/v2/",
+            access_token=config.get("access_token") or None,
+            client_id=config.get("client_id") or None,
+            client_secret=config.get("client_secret") or None,
+            user_ids=tuple(user_ids) if user_ids is not None else None,
+            user_query=config.get("user_query") or None,
+            user_discovery=str(_setting(config, "user_discovery")),
+            start_date=parse_date(str(start_date)) if start_date else None,
+            page_size=int(_setting(config, "page_size")),
+            lookback=datetime.timedelta(minutes=_setting(config, "lookback_minutes")),
+            kept_types=frozenset(kept_types) if kept_types else None,
+            request_timeout=float(_setting(config, "request_timeout")),
+            max_concurrency=int(_setting(config, "max_concurrency")),
+            strategy=str(_setting(config, "strategy")),
+            log_id_margin=datetime.timedelta(
+                seconds=float(_setting(config, "log_id_margin_seconds"))
+            ),
+            max_requests_per_second=float(max_rate) if max_rate else None,
+        )

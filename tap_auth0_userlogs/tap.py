@@ -23,9 +23,10 @@ from tap_auth0_userlogs.inputs import (
     state_problem,
 )
 from tap_auth0_userlogs.inputs import settings_problems as find_settings_problems
-from tap_auth0_userlogs.settings import CONFIG_SCHEMA
+from tap_auth0_userlogs.settings import CONFIG_SCHEMA, Settings
 from tap_auth0_userlogs.singer.sdk_compat import TapHooks, parse_environment_config
 from tap_auth0_userlogs.singer.state_writer import PacedStateWriter
+from tap_auth0_userlogs.singer.stream_names import USER_LOGS
 from tap_auth0_userlogs.singer.streams import LogEventTypesStream, UserLogsStream
 from tap_auth0_userlogs.singer.writer import FastSingerWriter
 
@@ -75,7 +76,7 @@ class TapAuth0UserLogs(TapHooks):
         # Installed by the tap, not by importing this module: importers keep their logging.
         logging.getLogger("singer_sdk").addFilter(_PER_USER_SORT_NOTICE)
         super().__init__(*args, **kwargs)
-        self.use_state_writer(PacedStateWriter(t.cast("FastSingerWriter", self.message_writer)))
+        self.use_state_writer(PacedStateWriter(self.record_writer))
 
     @override
     def settings_problems(self, *, raise_errors: bool) -> list[str]:
@@ -95,14 +96,29 @@ class TapAuth0UserLogs(TapHooks):
         super().load_state(state)
 
     @cached_property
+    def settings(self) -> Settings:
+        """Every setting, typed, from the validated config: read once, here."""
+        return Settings.from_config(self.config)
+
+    @cached_property
     def tenant_session(self) -> TenantSession:
         """The session, credentials and rate-limit view shared by every stream."""
-        return TenantSession(self.config, self.logger)
+        return TenantSession(self.settings, self.logger)
+
+    @property
+    def record_writer(self) -> FastSingerWriter:
+        """The writer of every Singer message, records in batches."""
+        return t.cast("FastSingerWriter", self.message_writer)
+
+    @property
+    def paced_state(self) -> PacedStateWriter:
+        """The writer of STATE messages, which says when another is affordable."""
+        return t.cast("PacedStateWriter", self.state_writer)
 
     @override
     def discover_streams(self) -> list[Stream]:
         """`user_logs` and `log_event_types`."""
-        streams: list[Stream] = [UserLogsStream(self), LogEventTypesStream(self)]
+        streams: list[Stream] = [UserLogsStream(self, self), LogEventTypesStream(self)]
         for stream in streams:
             stream.logger.addFilter(_SECOND_ERROR_LINE)
         return streams
@@ -114,12 +130,12 @@ class TapAuth0UserLogs(TapHooks):
         `meltano config test` runs a sync and calls it a success at the first record:
         `log_event_types` (which needs no request) first would pass it with any token.
         """
-        return sorted(streams, key=lambda s: s.name != UserLogsStream.name)
+        return sorted(streams, key=lambda s: s.name != USER_LOGS)
 
     @override
     def on_termination(self, signum: int) -> None:
         """On SIGTERM or SIGINT: stop once no write is in progress (see `when_not_writing`)."""
-        t.cast("FastSingerWriter", self.message_writer).when_not_writing(lambda: self._stop(signum))
+        self.record_writer.when_not_writing(lambda: self._stop(signum))
 
     def _stop(self, signum: int) -> None:
         """Write the state reached, then exit non-zero, as the sync did not finish.
@@ -184,7 +200,7 @@ class TapAuth0UserLogs(TapHooks):
                 validate_config=True,
                 setup_mapper=False,
             )
-            passed = run_connection_test(tap.config, tap.tenant_session, cls.logger)
+            passed = run_connection_test(tap.settings, tap.tenant_session, cls.logger)
         except ConfigValidationError as exc:
             for error in exc.errors or [str(exc)]:
                 cls.logger.error("%s", error)

@@ -9,6 +9,7 @@ import pytest
 
 from tap_auth0_userlogs.auth0.errors import TapUserError
 from tap_auth0_userlogs.auth0.session import TenantSession
+from tap_auth0_userlogs.settings import Settings
 from tap_auth0_userlogs.sources.users import UserDiscovery
 from tests.emulator import TenantSpec
 from tests.tap_support import bookmarks, run_sync, tap_config
@@ -18,7 +19,7 @@ UTC = datetime.timezone.utc
 
 def discovered(emulator, **settings) -> list[str]:
     config = tap_config(emulator, user_ids=None, **settings)
-    connection = TenantSession(config, logging.getLogger("test"))
+    connection = TenantSession(Settings.from_config(config), logging.getLogger("test"))
     return (
         UserDiscovery(
             connection.api,

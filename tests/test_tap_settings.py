@@ -61,7 +61,7 @@ def test_https_prefix_on_the_domain_is_tolerated(emulator):
     tap = TapAuth0UserLogs(
         config=tap_config(emulator, domain=f"https://{emulator.domain}/"), validate_config=True
     )
-    assert tap.streams["user_logs"].url_base == emulator.base_url
+    assert tap.settings.base_url == emulator.base_url
 
 
 def test_default_base_url_is_https_on_the_domain():
@@ -69,7 +69,7 @@ def test_default_base_url_is_https_on_the_domain():
         config={"domain": "acme.us.auth0.com", "access_token": "x", "user_ids": ["auth0|a"]},
         validate_config=True,
     )
-    assert tap.streams["user_logs"].url_base == "https://acme.us.auth0.com"
+    assert tap.settings.base_url == "https://acme.us.auth0.com"
 
 
 def test_cli_exits_non_zero_naming_the_setting(tmp_path):

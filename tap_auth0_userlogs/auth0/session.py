@@ -8,7 +8,6 @@ import typing as t
 import requests
 from requests.adapters import HTTPAdapter
 
-from tap_auth0_userlogs import settings
 from tap_auth0_userlogs.auth0 import endpoints
 from tap_auth0_userlogs.auth0.api import ManagementAPI
 from tap_auth0_userlogs.auth0.credentials import (
@@ -19,30 +18,33 @@ from tap_auth0_userlogs.auth0.ratelimit import RateLimitGovernor
 from tap_auth0_userlogs.progress import SyncProgress
 
 if t.TYPE_CHECKING:
-    from collections.abc import Mapping
+    from tap_auth0_userlogs.settings import Settings
 
 
 class TenantSession:
     """Everything about talking to one Auth0 tenant that outlives a single request."""
 
-    def __init__(self, config: Mapping[str, t.Any], logger: logging.Logger) -> None:
-        self.base_url = settings.base_url(config)
-        timeout = float(settings.setting(config, "request_timeout"))
+    def __init__(self, settings: Settings, logger: logging.Logger) -> None:
+        self.base_url = settings.base_url
+        timeout = settings.request_timeout
         # One request until the first answer gives the bucket's size: the tenant's own apps
         # share it, and on a Free tenant it holds only two.
         self.governor = RateLimitGovernor(
-            max_per_second=config.get("max_requests_per_second"), before_first_answer=1
+            max_per_second=settings.max_requests_per_second, before_first_answer=1
         )
         self.progress = SyncProgress(logger)
         authenticator: StaticTokenAuthenticator | ClientCredentialsAuthenticator
-        if config.get("access_token"):
-            authenticator = StaticTokenAuthenticator(token=config["access_token"])
+        if settings.access_token:
+            authenticator = StaticTokenAuthenticator(token=settings.access_token)
         else:
+            # Settings checked: without a token, both of these are set.
+            assert settings.client_id is not None
+            assert settings.client_secret is not None
             authenticator = ClientCredentialsAuthenticator(
                 token_url=f"{self.base_url}{endpoints.OAUTH_TOKEN}",
-                client_id=config["client_id"],
-                client_secret=config["client_secret"],
-                audience=settings.audience(config),
+                client_id=settings.client_id,
+                client_secret=settings.client_secret,
+                audience=settings.audience,
                 # Its own session: the shared one authenticates every request it sends.
                 session=requests.Session(),
                 timeout=timeout,
@@ -50,8 +52,7 @@ class TenantSession:
             )
         session = requests.Session()
         # One pooled connection per concurrent worker, plus the token and discovery requests.
-        concurrency = int(settings.setting(config, "max_concurrency"))
-        adapter = HTTPAdapter(pool_maxsize=concurrency + 2)
+        adapter = HTTPAdapter(pool_maxsize=settings.max_concurrency + 2)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         # Read proxy and CA-bundle variables once, not on every request (it showed in profiles);

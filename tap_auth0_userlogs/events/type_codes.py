@@ -6,6 +6,18 @@ import csv
 import re
 from importlib import resources
 
+# The `log_event_types` stream's records.
+EVENT_TYPES_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string"},
+        "description": {"type": ["string", "null"]},
+        "category": {"type": ["string", "null"]},
+        "status": {"type": ["string", "null"]},
+    },
+    "required": ["code"],
+}
+
 # First match wins; order puts specific patterns before broad ones.
 _CATEGORY_RULES: tuple[tuple[str, str], ...] = (
     ("rate_limit", r"^(api_limit.*|limit_.*|appi|.*rate_limit_exceed)$"),
@@ -47,7 +59,9 @@ def category_of(code: str) -> str:
 
 def load_event_types() -> list[dict[str, str]]:
     """Every known type code with its description, status and category, from package data."""
-    text = resources.files("tap_auth0_userlogs.events").joinpath("type_codes.tsv").read_text("utf-8")
+    text = (
+        resources.files("tap_auth0_userlogs.events").joinpath("type_codes.tsv").read_text("utf-8")
+    )
     rows = csv.DictReader(text.splitlines(), delimiter="\t")
     return [
         {

@@ -4,11 +4,12 @@ singer-sdk offers no public way to do a few things this tap needs: replace its S
 and its partition state manager (both cost quadratic time with a partition per user), update a
 bookmark once per user instead of once per record, write records without per-record type
 conformance, validate settings beyond the JSON schema, stop on a signal with a non-zero exit,
-read `.env` files and environment variables with a clear error, order the streams and act at
-the end of a stream's sync (singer-sdk marks those two methods final). Each private import and
-hook is here and nowhere else; the rest of the package uses the public names these classes
-give them. `HOOKS` lists them, and tests/test_sdk_compat.py fails, naming the hook, when a
-singer-sdk release renames, moves or changes one.
+read `.env` files and environment variables with a clear error, order the streams, run a sync
+that writes its own records, and act at the end of a stream's sync (singer-sdk marks `sync` and
+`load_streams` final). Each private import and hook is here and nowhere else; the rest of the
+package uses the public names these classes give them. `HOOKS` lists every private member used
+anywhere (and the final methods overridden), and tests/test_sdk_compat.py fails, naming the
+hook, when a singer-sdk release renames, moves or changes one.
 """
 
 from __future__ import annotations
@@ -49,13 +50,30 @@ HOOKS: dict[type, dict[str, tuple[str, ...] | None]] = {
         "load_streams": ("self",),  # public, but final
     },
     Stream: {
-        "_tap": None,
         "_tap_state": None,
         "_state_manager": None,
         "_increment_stream_state": ("self", "latest_record", "context"),
         "_write_record_message": ("self", "record"),
         "_write_state_message": ("self",),
+        "_write_schema_message": ("self",),
+        "_finalize_state": ("self", "state"),
         "sync": ("self", "context"),  # public, but final
+    },
+    # A private class: every member IndexedStateManager and the streams use.
+    StreamStateManager: {
+        "__init__": (
+            "self",
+            "stream_name",
+            "tap_state",
+            "is_sorted",
+            "check_sorted",
+            "tap_name",
+            "state_partitioning_keys",
+        ),
+        "stream_state": None,
+        "get_context_state": ("self", "context"),
+        "get_state_partition_context": ("self", "context"),
+        "is_flushed": None,
     },
 }
 
@@ -109,23 +127,39 @@ class TapHooks(Tap):
 class StreamHooks(Stream):
     """A Stream whose private hooks call public methods a subclass overrides."""
 
-    # singer-sdk marks sync final; the end of a stream's sync has no other hook.
+    # singer-sdk marks sync final; a sync of one's own and its end have no other hook.
     @override  # type: ignore[misc]
     def sync(self, context: types.Context | None = None) -> None:
         finished = False
         try:
-            super().sync(context)
+            self.run_sync(context)
             finished = True
         finally:
             self.after_sync(finished=finished)
 
+    def run_sync(self, context: types.Context | None) -> None:
+        """The sync itself: singer-sdk's (get_records once per partition) by default."""
+        super().sync(context)
+
+    def begin_own_sync(self) -> None:
+        """For a sync that writes its own records: what singer-sdk's does before them."""
+        self.logger.info(
+            "Beginning sync of '%s' in %s mode", self.name, self.replication_method.lower()
+        )
+        if self.selected:
+            self._write_schema_message()
+
+    def end_own_sync(self) -> None:
+        """For a sync that writes its own records: the stream's state finalized and written."""
+        self._finalize_state(self.stream_state)
+        self._write_state_message()
+
     def after_sync(self, *, finished: bool) -> None:
         """The stream's sync ended, whole (`finished`) or by an exception."""
 
-    @property
-    def owning_tap(self) -> Tap:
-        """The tap this stream belongs to."""
-        return self._tap
+    def mark_state_changed(self) -> None:
+        """The state moved since the last STATE message: the next one must be written."""
+        self.state_manager.is_flushed = False
 
     @property
     @override

@@ -20,6 +20,7 @@ if t.TYPE_CHECKING:
 
     from tap_auth0_userlogs.auth0.api import ManagementAPI
     from tap_auth0_userlogs.progress import SyncProgress
+    from tap_auth0_userlogs.sources.user_log import UserEvents
 
 
 class UserGaps:
@@ -36,6 +37,15 @@ class UserGaps:
         self._base_url = base_url
         self._progress = progress
         self._logger = logger
+
+    def explain(self, user_id: str, read: UserEvents, bookmark: datetime.datetime | None) -> None:
+        """After the user's read: warn of a 404, or of history that no longer reaches back to
+        the bookmark (only asked where the cutoff lies at or before the bookmark)."""
+        cutoff = read.plan.cutoff
+        if not read.found:
+            self.log_not_found(user_id)
+        elif bookmark and cutoff and cutoff <= bookmark:
+            self.check_history(user_id, bookmark, read.oldest)
 
     def log_not_found(self, user_id: str) -> None:
         """Auth0 answered 404 for the user's log: no events, and the user may be gone."""

@@ -17,6 +17,7 @@ from http import HTTPStatus
 
 from tap_auth0_userlogs.auth0 import endpoints
 from tap_auth0_userlogs.auth0.errors import LOG_SCOPES, ClientError, TapUserError
+from tap_auth0_userlogs.events.dates import parse_date
 from tap_auth0_userlogs.sources.log_search import search_user_pages
 from tap_auth0_userlogs.sources.paging import NewestFirstPaginator
 
@@ -36,10 +37,6 @@ logger = logging.getLogger("tap-auth0-userlogs.reader")
 class UserLogNotFound(Exception):
     """Auth0 answered 404 for a user's log: no events; the user may no longer exist."""
 
-    def __init__(self, user_id: str) -> None:
-        super().__init__(user_id)
-        self.user_id = user_id
-
 
 @dataclass(frozen=True)
 class UserPlan:
@@ -47,6 +44,35 @@ class UserPlan:
 
     user_id: str
     cutoff: datetime.datetime | None
+
+
+class UserEvents:
+    """One user's events dated at or after its cutoff, each once, and how far back they reached."""
+
+    def __init__(self, plan: UserPlan) -> None:
+        self.plan = plan
+        # False when Auth0 answered 404 for the user's log.
+        self.found = True
+        # The oldest date among every event read, kept or not.
+        self.oldest: datetime.datetime | None = None
+
+    def pages(self, raw_pages: Iterator[Page]) -> Iterator[Page]:
+        """The events of `raw_pages` at or after the cutoff, none twice; each page as it comes."""
+        cutoff = self.plan.cutoff
+        seen: set[str] = set()
+        try:
+            for page in raw_pages:
+                kept: Page = []
+                for event in page:
+                    date = parse_date(event["date"])
+                    self.oldest = date if self.oldest is None else min(self.oldest, date)
+                    if (cutoff is not None and date < cutoff) or event["log_id"] in seen:
+                        continue
+                    seen.add(event["log_id"])
+                    kept.append(event)
+                yield kept
+        except UserLogNotFound:
+            self.found = False
 
 
 class UserLogReader:
@@ -73,7 +99,7 @@ class UserLogReader:
             except ClientError as error:
                 # Auth0 documents no 404 here; for a deleted user it may answer one.
                 if error.response.status_code == HTTPStatus.NOT_FOUND:
-                    raise UserLogNotFound(plan.user_id) from None
+                    raise UserLogNotFound from None
                 raise
             events = response.payload
             if not isinstance(events, list):
@@ -140,31 +166,30 @@ class _UserJob:
 
 
 class PrefetchingReader:
-    """Reads up to `lookahead` users ahead on `concurrency` threads; pages come out in order.
+    """Users' pages in partition order: with `concurrency` above 1, read up to twice as many
+    users ahead on that many threads; with 1, each user read when asked for, on this thread.
 
     `plans` yields the users in partition order; it is advanced on the calling thread only.
     """
 
     def __init__(
-        self,
-        reader: UserLogReader,
-        plans: Iterator[UserPlan],
-        *,
-        concurrency: int,
-        lookahead: int,
+        self, reader: UserLogReader, plans: Iterator[UserPlan], *, concurrency: int
     ) -> None:
         self._reader = reader
         self._plans = plans
-        self._lookahead = lookahead
+        self._lookahead = 2 * concurrency if concurrency > 1 else 0
         self._cancelled = threading.Event()
         self._work: queue.Queue[tuple[_UserJob, Iterator[Page]]] = queue.Queue()
         self._jobs: dict[str, _UserJob] = {}
         # Daemon threads: a tap stopped by a signal must exit without waiting for them.
-        for number in range(concurrency):
+        for number in range(concurrency if self._lookahead else 0):
             threading.Thread(target=self._serve, name=f"user-logs-{number}", daemon=True).start()
 
     def pages(self, user_id: str) -> Iterator[Page]:
         """The pages of `user_id`, which must be the next user in partition order."""
+        if not self._lookahead:
+            yield from self._reader.pages(self._next_plan(user_id))
+            return
         self._schedule(until=user_id)
         job = self._jobs.pop(user_id)
         self._schedule()
@@ -181,6 +206,13 @@ class PrefetchingReader:
             except queue.Empty:
                 continue
             job.fill(pages)
+
+    def _next_plan(self, user_id: str) -> UserPlan:
+        plan = next(self._plans, None)
+        if plan is None or plan.user_id != user_id:
+            msg = f"user {user_id} is not the next of the partitions being read"
+            raise RuntimeError(msg)
+        return plan
 
     def _schedule(self, until: str | None = None) -> None:
         while until not in self._jobs and (until is not None or len(self._jobs) < self._lookahead):

@@ -1,0 +1,204 @@
+"""The few counts the plan needs, read from the tenant before a run starts.
+
+`plan.py` chooses from plain values; this module gets them: the selected users (from the
+settings or listed from the tenant), the tenant's user total, its newest events, where needed
+its oldest, and the first page a pass would read, all with as few requests as the choice
+allows. Pages read here are handed on, so that the run does not read them twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+import typing as t
+from dataclasses import dataclass
+from functools import cached_property
+from http import HTTPStatus
+
+from tap_auth0_userlogs.auth0.endpoints import MAX_PAGE_SIZE
+from tap_auth0_userlogs.auth0.errors import ClientError
+from tap_auth0_userlogs.events.dates import parse_date, utc_now
+from tap_auth0_userlogs.plan import Inputs, Plan, choose, cutoff, pass_start, worth_surveying
+from tap_auth0_userlogs.sources.tenant_log import LogPage, PositionRefused, TenantLog
+from tap_auth0_userlogs.sources.users import UserDiscovery
+
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from tap_auth0_userlogs.auth0.session import TenantSession
+    from tap_auth0_userlogs.settings import Settings
+
+logger = logging.getLogger("tap-auth0-userlogs.survey")
+
+
+@dataclass(frozen=True)
+class StoredProgress:
+    """What earlier runs left in the state, as plain values."""
+
+    # The stored pass position, when it covers this run's selection of users.
+    position: str | None
+    # user_id -> the `date` bookmark of each user that has one.
+    bookmarks: Mapping[str, str]
+    # user_id -> the pass position that user's events are in sync with.
+    positions: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Survey:
+    """How the run reads, and what the survey read that the run can use."""
+
+    plan: Plan
+    # The selected users, one partition each; None for a pass over every user of the tenant.
+    users: tuple[str, ...] | None
+    # The pass's first page, when the survey read it to estimate the pass.
+    first_pass_page: LogPage | None
+
+
+class Surveyor:
+    """Gathers the plan's inputs for one run, with as few requests as the choice allows."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session: TenantSession,
+        stored: StoredProgress,
+        tenant_log: TenantLog,
+    ) -> None:
+        self._settings = settings
+        self._session = session
+        self._stored = stored
+        self._log = tenant_log
+        self._first_users_page: dict[str, t.Any] | None = None
+        self._first_pass_page: LogPage | None = None
+
+    def survey(self) -> Survey:
+        """The plan, logged with its reason, and the users it reads."""
+        settings = self._settings
+        strategy = settings.strategy
+        known = None if settings.every_user else len(self._listed_users)
+        if worth_surveying(strategy, known):
+            plan = self._surveyed_plan(strategy)
+        else:
+            plan = choose(self._inputs(strategy, newest=(), oldest=None))
+        how = "one pass over the tenant's log" if plan.tenant_pass else "user by user"
+        logger.info("Reading %s: %s", how, plan.reason)
+        every_user_pass = plan.tenant_pass and settings.every_user
+        users = None if every_user_pass else tuple(self._listed_users)
+        return Survey(plan, users, self._first_pass_page)
+
+    @cached_property
+    def _listed_users(self) -> list[str]:
+        """The selected users: configured, or listed from the tenant."""
+        if self._settings.user_ids is not None:
+            return list(self._settings.user_ids)
+        listing = self._discovery.discover(self._first_users_page)
+        self._session.progress.users_found_by = listing.found_by
+        return listing.user_ids
+
+    @cached_property
+    def _discovery(self) -> UserDiscovery:
+        return UserDiscovery(
+            self._session.api,
+            self._session.base_url,
+            user_query=self._settings.user_query,
+            method=self._settings.user_discovery,
+        )
+
+    def _surveyed_plan(self, strategy: str) -> Plan:
+        """The plan, after a look at the tenant: its newest events and, if needed, its oldest."""
+        log = self._log
+        first_dates: tuple[datetime.datetime, ...] | None = None
+        try:
+            newest = log.newest()
+            oldest_page: list[dict[str, t.Any]] = []
+            if (
+                not self._settings.start_date
+                and not self._stored.position
+                and not self._resume_since
+            ):
+                # A first pass starts at the oldest event: in the newest page, if it is short.
+                oldest_page = newest if len(newest) < MAX_PAGE_SIZE else log.oldest_page()
+            oldest = min(oldest_page, key=lambda e: parse_date(e["date"]), default=None)
+            inputs = self._inputs(
+                strategy,
+                newest=tuple(parse_date(e["date"]) for e in newest),
+                oldest=parse_date(oldest["date"]) if oldest else None,
+            )
+            if len(newest) >= MAX_PAGE_SIZE:
+                # The pass's own first page: it tells the rate where the pass would begin.
+                try:
+                    self._first_pass_page = log.first_page(pass_start(inputs)[0])
+                except PositionRefused:
+                    # Older than Auth0 keeps: what is read instead begins at the oldest event,
+                    # so its rate there is the one to count with, not the newest events'.
+                    oldest_page = oldest_page or log.oldest_page()
+                    first_dates = tuple(parse_date(e["date"]) for e in oldest_page)
+        except ClientError as error:
+            if strategy == "tenant_scan" or error.response.status_code != HTTPStatus.FORBIDDEN:
+                raise
+            logger.warning("Reading users one by one: %s", error)
+            return choose(self._inputs("per_user", newest=(), oldest=None))
+        first = self._first_pass_page
+        if first is not None:
+            first_dates = tuple(parse_date(e.date) for e in first.events if e.date)
+        if first_dates is not None:
+            inputs = dataclasses.replace(inputs, first_page_dates=first_dates)
+        return choose(inputs)
+
+    def _inputs(
+        self,
+        strategy: str,
+        *,
+        newest: tuple[datetime.datetime, ...],
+        oldest: datetime.datetime | None,
+    ) -> Inputs:
+        every_user = self._settings.every_user
+        if strategy == "per_user" or not every_user:
+            users: int | None = len(self._listed_users)
+            listed = True
+        else:
+            users, listed = self._user_count(), False
+        position = self._stored.position
+        uncovered: tuple[str, ...] = ()
+        if position and not every_user and strategy != "per_user":
+            positions = self._stored.positions
+            uncovered = tuple(u for u in self._listed_users if positions.get(u) != position)
+        return Inputs(
+            strategy=strategy,
+            every_user=every_user,
+            users=users,
+            users_listed=listed,
+            position=position,
+            uncovered=uncovered,
+            start=self._settings.start_date,
+            now=utc_now(),
+            newest_dates=newest,
+            oldest_retained=oldest,
+            bookmarked_since=None if position else self._resume_since,
+        )
+
+    @cached_property
+    def _resume_since(self) -> datetime.datetime | None:
+        """The oldest cutoff of the selected users, when each of them has a bookmark."""
+        if self._settings.every_user or not self._listed_users:
+            return None  # users the log names may have no bookmark yet
+        marks = self._stored.bookmarks
+        if not all(marks.get(user) for user in self._listed_users):
+            return None
+        settings = self._settings
+        cutoffs = [
+            cutoff(parse_date(marks[user]), settings.lookback, settings.start_date)
+            for user in self._listed_users
+        ]
+        return min(c for c in cutoffs if c is not None)
+
+    def _user_count(self) -> int | None:
+        """The tenant's users as user search counts them (1,000 means 1,000 or more)."""
+        try:
+            self._first_users_page = self._discovery.first_page()
+        except ClientError as error:
+            if error.response.status_code != HTTPStatus.FORBIDDEN:
+                raise
+            return None  # no read:users: a pass names the users; reading one by one cannot
+        return int(self._first_users_page.get("total") or 0)
