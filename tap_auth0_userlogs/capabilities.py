@@ -178,7 +178,7 @@ class ConnectionTest:
     def _probe(self, probe: Probe, path: str, params: dict[str, t.Any]) -> tuple[Outcome, t.Any]:
         """Send the probe's request; its outcome and the decoded body (None on failure)."""
         try:
-            response = self._api.get(
+            reply = self._api.get(
                 f"{self._base_url}{path}", params, endpoint="connection_test", scopes=probe.scope
             )
         except ClientError as error:
@@ -187,15 +187,15 @@ class ConnectionTest:
             # Auth0 never answered usably (unreachable, TLS, 5xx or 429 throughout).
             raise _Stop(Outcome("connection", Verdict.FAILED, str(error))) from None
         self._accepted()
-        return self._granted(probe), response.payload
+        return self._granted(probe), reply.payload
 
     def _granted(self, probe: Probe) -> Outcome:
         detail = f"GET {probe.path} with {probe.scope}, {probe.why}"
         return Outcome(probe.capability, Verdict.OK, detail)
 
     def _refusal(self, probe: Probe, error: ClientError) -> Outcome:
-        status = error.response.status_code
-        message = auth0_message(error.response)
+        status = error.reply.status_code
+        message = auth0_message(error.reply)
         if status == HTTPStatus.UNAUTHORIZED:
             raise _Stop(self._refused_credentials(message))
         self._accepted()

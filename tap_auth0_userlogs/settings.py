@@ -228,11 +228,12 @@ def domain_problem(raw: str) -> str | None:
     return None
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name, an IPv4 or a bracketed IPv6 address) is this machine."""
+    if host.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
 
@@ -251,7 +252,7 @@ def api_url_problem(raw: str) -> str | None:
         )
     if parts.username or parts.password or parts.query or parts.fragment:
         return "setting 'api_url' must not carry credentials, a query or a fragment"
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback(host):
         return (
             f"setting 'api_url' uses plain http:// for non-loopback host {host!r}: "
             "use https://, or http:// only for 127.0.0.1, ::1 or localhost"

@@ -135,7 +135,7 @@ class Surveyor:
                     oldest_page = oldest_page or log.oldest_page()
                     first_dates = tuple(parse_date(e["date"]) for e in oldest_page)
         except ClientError as error:
-            if strategy == "tenant_scan" or error.response.status_code != HTTPStatus.FORBIDDEN:
+            if strategy == "tenant_scan" or error.reply.status_code != HTTPStatus.FORBIDDEN:
                 raise
             logger.warning("Reading users one by one: %s", error)
             return choose(self._inputs("per_user", newest=(), oldest=None))
@@ -198,7 +198,7 @@ class Surveyor:
         try:
             self._first_users_page = self._discovery.first_page()
         except ClientError as error:
-            if error.response.status_code != HTTPStatus.FORBIDDEN:
+            if error.reply.status_code != HTTPStatus.FORBIDDEN:
                 raise
             return None  # no read:users: a pass names the users; reading one by one cannot
         return int(self._first_users_page.get("total") or 0)

@@ -1,1 +1,1 @@
-"""auth0"""
+"""The Management API client: one request paced, retried, authenticated and explained."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import typing as t
@@ -27,6 +26,7 @@ from tap_auth0_userlogs.auth0.errors import (
     unreachable_line,
     unreachable_reason,
 )
+from tap_auth0_userlogs.auth0.reply import Reply
 from tap_auth0_userlogs.auth0.retries import (
     TRANSIENT_EXCEPTIONS,
     TRANSIENT_TRIES,
@@ -48,25 +48,6 @@ if t.TYPE_CHECKING:
 RATE_LIMITED_TRIES = 20
 
 logger = logging.getLogger("tap-auth0-userlogs.api")
-
-
-@dataclasses.dataclass(frozen=True)
-class Reply:
-    """Auth0's answer to one request: its body read whole, and decoded once it proved usable."""
-
-    request: requests.PreparedRequest
-    status_code: int
-    reason: str
-    headers: t.Mapping[str, str]
-    links: dict[str, dict[str, str]]
-    content: bytes
-    # The request's place in the governor's sending order.
-    seq: int
-    payload: t.Any = None
-
-    def json(self) -> t.Any:
-        """The body as JSON; raises ValueError when it is not."""
-        return loads(self.content)
 
 
 class ManagementAPI:
@@ -97,7 +78,7 @@ class ManagementAPI:
         )(retrying_transient_failures(self._send_once, on_retry=_log_retry))
 
     def _wait_for_reset(self, exc: RateLimitedError) -> float:
-        reply = t.cast("Reply", exc.response)
+        reply = t.cast("Reply", exc.reply)
         wait = self.governor.wait_after_429(reply.headers, reply.seq)
         self.governor.record_wait(wait)
         return wait
@@ -170,12 +151,12 @@ class ManagementAPI:
         scopes: str,
         decode: Callable[[bytes], t.Any],
     ) -> Reply:
-        response = self._transmit(prepared, endpoint)
-        if response.status_code == HTTPStatus.UNAUTHORIZED and self.authenticator.can_refresh:
+        reply = self._transmit(prepared, endpoint)
+        if reply.status_code == HTTPStatus.UNAUTHORIZED and self.authenticator.can_refresh:
             logger.info("Auth0 answered 401; refreshing the Management API token once")
-            self.authenticator.invalidate(response.request.headers.get("Authorization"))
-            response = self._transmit(prepared, endpoint)
-        return self._check(response, scopes, decode)
+            self.authenticator.invalidate(reply.request.headers.get("Authorization"))
+            reply = self._transmit(prepared, endpoint)
+        return self._check(reply, scopes, decode)
 
     def _transmit(self, prepared: requests.PreparedRequest, endpoint: str) -> Reply:
         authenticated = self.authenticator(prepared)
@@ -189,44 +170,32 @@ class ManagementAPI:
             self.governor.unanswered()
             raise
         self.governor.observe(response.headers, seq)
-        with contextlib.closing(response):
-            # One read of the whole body: `.content` reads it 10 KB at a time, which cost as
-            # much CPU as decoding a page of 100 events.
-            content = b"".join(response.iter_content(chunk_size=None))
-        return Reply(
-            request=response.request,
-            status_code=response.status_code,
-            reason=response.reason or "",
-            headers=response.headers,
-            links=response.links,
-            content=content,
-            seq=seq,
-        )
+        return Reply.read(response, seq)
 
-    def _check(self, response: Reply, scopes: str, decode: Callable[[bytes], t.Any]) -> Reply:
+    def _check(self, reply: Reply, scopes: str, decode: Callable[[bytes], t.Any]) -> Reply:
         """Sort Auth0's answer into retry-later, fail-with-a-clear-line, or a decoded body."""
-        status = response.status_code
+        status = reply.status_code
         if status == HTTPStatus.TOO_MANY_REQUESTS:
-            raise RateLimitedError(auth0_message(response), response)
+            raise RateLimitedError(auth0_message(reply), reply)
         if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-            msg = f"{status} from {describe_request(response)}: {auth0_message(response)}"
-            raise TransientAPIError(msg, response)
+            msg = f"{status} from {describe_request(reply)}: {auth0_message(reply)}"
+            raise TransientAPIError(msg, reply)
         if status >= HTTPStatus.MULTIPLE_CHOICES:
-            raise ClientError(self._client_error_line(response, scopes), response)
+            raise ClientError(self._client_error_line(reply, scopes), reply)
         try:
-            decoded = decode(response.content)
+            decoded = decode(reply.content)
         except ValueError:
             msg = (
-                f"{status} from {describe_request(response)} with a body that is not JSON "
-                f"({response.headers.get('content-type', 'no content type')})"
+                f"{status} from {describe_request(reply)} with a body that is not JSON "
+                f"({reply.headers.get('content-type', 'no content type')})"
             )
-            raise TransientAPIError(msg, response) from None
-        return dataclasses.replace(response, payload=decoded)
+            raise TransientAPIError(msg, reply) from None
+        return dataclasses.replace(reply, payload=decoded)
 
-    def _client_error_line(self, response: Reply, scopes: str) -> str:
-        status = response.status_code
-        request = describe_request(response)
-        message = auth0_message(response)
+    def _client_error_line(self, reply: Reply, scopes: str) -> str:
+        status = reply.status_code
+        request = describe_request(reply)
+        message = auth0_message(reply)
         if status == HTTPStatus.UNAUTHORIZED:
             setting = (
                 "'client_id'/'client_secret' (the token was refreshed and still refused)"

@@ -19,6 +19,7 @@ from tap_auth0_userlogs.auth0.errors import (
     unreachable_line,
     unreachable_reason,
 )
+from tap_auth0_userlogs.auth0.reply import Reply
 from tap_auth0_userlogs.auth0.retries import TRANSIENT_TRIES, retrying_transient_failures
 
 if t.TYPE_CHECKING:
@@ -127,21 +128,21 @@ class ClientCredentialsAuthenticator(OAuthAuthenticator):
     def _fetch_token(self) -> tuple[dict[str, t.Any], float]:
         requested_at = time.monotonic()
         self._on_request()
-        response = self._http.post(
-            self.auth_endpoint, data=self.oauth_request_body, timeout=self._timeout
+        reply = Reply.read(
+            self._http.post(self.auth_endpoint, data=self.oauth_request_body, timeout=self._timeout)
         )
-        if response.status_code >= 500 or response.status_code == 429:
-            msg = f"{response.status_code} {auth0_message(response)}"
-            raise TransientAPIError(msg, response)
-        if response.status_code >= 400:
+        if reply.status_code >= 500 or reply.status_code == 429:
+            msg = f"{reply.status_code} {auth0_message(reply)}"
+            raise TransientAPIError(msg, reply)
+        if reply.status_code >= 400:
             msg = (
                 f"Auth0 refused the client-credentials grant for client_id {self.client_id!r} "
-                f"({response.status_code}: {auth0_message(response)}): check the settings "
+                f"({reply.status_code}: {auth0_message(reply)}): check the settings "
                 "'client_id', 'client_secret' and 'audience'"
             )
             raise TapUserError(msg)
         try:
-            return response.json(), requested_at
+            return reply.json(), requested_at
         except ValueError:
-            msg = f"{response.status_code} token response is not JSON"
-            raise TransientAPIError(msg, response) from None
+            msg = f"{reply.status_code} token reply is not JSON"
+            raise TransientAPIError(msg, reply) from None

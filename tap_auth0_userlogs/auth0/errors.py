@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import json
 import re
 import socket
@@ -13,41 +12,31 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 import requests
 from singer_sdk.exceptions import FatalAPIError
 
+from tap_auth0_userlogs.settings import is_loopback
+
+if t.TYPE_CHECKING:
+    from tap_auth0_userlogs.auth0.reply import Reply
+
 LOG_SCOPES = "read:logs or read:logs_users"
-
-
-class Answer(t.Protocol):
-    """What the error lines read from an answer: a requests.Response or the API's Reply."""
-
-    @property
-    def status_code(self) -> int: ...
-
-    @property
-    def reason(self) -> str: ...
-
-    @property
-    def request(self) -> requests.PreparedRequest: ...
-
-    def json(self) -> t.Any: ...
 
 
 class TapUserError(FatalAPIError):
     """A failure the user must fix (credentials, scopes, settings); retrying will not help."""
 
 
-class RetryableAnswer(Exception):
-    """An answer worth asking for again; `response` is Auth0's answer, when there was one."""
+class RetryableError(Exception):
+    """A request worth sending again; `reply` is Auth0's answer, when there was one."""
 
-    def __init__(self, message: str, response: Answer | None = None) -> None:
+    def __init__(self, message: str, reply: Reply | None = None) -> None:
         super().__init__(message)
-        self.response = response
+        self.reply = reply
 
 
-class RateLimitedError(RetryableAnswer):
+class RateLimitedError(RetryableError):
     """Auth0 answered 429: wait for the rate-limit bucket to refill, then retry."""
 
 
-class TransientAPIError(RetryableAnswer):
+class TransientAPIError(RetryableError):
     """A 5xx, a connection problem or an unreadable body: retry with exponential backoff."""
 
 
@@ -86,13 +75,13 @@ def redact(text: str, secrets: t.Iterable[str]) -> str:
     return _BEARER.sub(f"Bearer {REDACTED}", text)
 
 
-def auth0_message(response: Answer) -> str:
-    """Auth0's own words from an error response, without any credential the request carried.
+def auth0_message(reply: Reply) -> str:
+    """Auth0's own words from an error reply, without any credential the request carried.
 
     Auth0 never quotes credentials, but a proxy in between may echo the request back.
     """
     try:
-        body = response.json()
+        body = reply.json()
     except ValueError:
         body = None
     if isinstance(body, dict):
@@ -101,16 +90,16 @@ def auth0_message(response: Answer) -> str:
         code = body.get("errorCode") or (
             body.get("error") if body.get("error_description") else None
         )
-        text = str(message or response.reason or "no message").strip()
+        text = str(message or reply.reason or "no message").strip()
         text = f"{text} ({code})" if code else text
     else:
-        text = (response.reason or "no message").strip()
-    return redact(" ".join(text.split()), secrets_sent(response.request))
+        text = (reply.reason or "no message").strip()
+    return redact(" ".join(text.split()), secrets_sent(reply.request))
 
 
-def describe_request(response: Answer) -> str:
+def describe_request(reply: Reply) -> str:
     """`GET /api/v2/...` without the query string (which never holds secrets, but is noise)."""
-    request = response.request
+    request = reply.request
     path = (request.path_url if request is not None else "").split("?", 1)[0]
     method = request.method if request is not None else "GET"
     return f"{method} {path}"
@@ -124,9 +113,9 @@ def names_a_plan(message: str) -> bool:
 class ClientError(TapUserError):
     """Auth0 answered 4xx (other than 429): the request itself is wrong or not allowed."""
 
-    def __init__(self, message: str, response: Answer) -> None:
+    def __init__(self, message: str, reply: Reply) -> None:
         super().__init__(message)
-        self.response = response
+        self.reply = reply
 
 
 def is_certificate_error(exc: BaseException) -> bool:
@@ -167,7 +156,7 @@ def unreachable_reason(exc: BaseException) -> str | None:
     for cause in _causes(exc):
         if isinstance(cause, socket.gaierror) and cause.errno != socket.EAI_AGAIN:
             return f"the name {host} does not resolve ({cause.strerror or 'DNS lookup failed'})"
-        if isinstance(cause, ConnectionRefusedError) and host and not _is_loopback(host):
+        if isinstance(cause, ConnectionRefusedError) and host and not is_loopback(host):
             return f"{host} refused the connection"
     return None
 
@@ -185,9 +174,9 @@ def failure_reason(exc: BaseException | None) -> str:
     """Why one try failed, in a few words: never a URL's query string."""
     if exc is None:
         return "unknown error"
-    if isinstance(exc, TransientAPIError) and exc.response is not None:
+    if isinstance(exc, TransientAPIError) and exc.reply is not None:
         # "503 from GET /api/v2/...: <Auth0's message>": the request is named already.
-        text = str(exc).replace(f" from {describe_request(exc.response)}", "", 1)
+        text = str(exc).replace(f" from {describe_request(exc.reply)}", "", 1)
     elif isinstance(exc, requests.exceptions.ReadTimeout):
         text = "no answer within 'request_timeout'"
     elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
@@ -231,15 +220,6 @@ def _causes(exc: BaseException) -> t.Iterator[BaseException]:
         yield cause
         pending += [cause.__cause__, cause.__context__, getattr(cause, "reason", None)]
         pending += [arg for arg in cause.args if isinstance(arg, BaseException)]
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def one_line(exc: BaseException | None) -> str:

@@ -15,7 +15,7 @@ from tap_auth0_userlogs.events.log_ids import log_id_at
 from tap_auth0_userlogs.plan import cutoff
 from tap_auth0_userlogs.sources.tenant_log import TenantLog
 from tap_auth0_userlogs.sources.tenant_pass import pass_pages
-from tap_auth0_userlogs.sources.user_log import UserLogReader, UserPlan
+from tap_auth0_userlogs.sources.user_log import UserCutoff, UserLogReader
 
 if t.TYPE_CHECKING:
     import datetime
@@ -57,7 +57,7 @@ class LogPass:
         assert plan.pass_from is not None  # a pass plan always has a start
         reader = UserLogReader(session.api, session.base_url, settings.page_size, session.progress)
         backfill = [
-            UserPlan(u, cutoff(self._state.bookmark(u), settings.lookback, settings.start_date))
+            UserCutoff(u, cutoff(self._state.bookmark(u), settings.lookback, settings.start_date))
             for u in plan.backfill
         ]
         pages = pass_pages(

@@ -22,9 +22,9 @@ from tap_auth0_userlogs.sources.tenant_log import TenantLog
 from tap_auth0_userlogs.sources.user_gaps import UserGaps
 from tap_auth0_userlogs.sources.user_log import (
     PrefetchingReader,
+    UserCutoff,
     UserEvents,
     UserLogReader,
-    UserPlan,
 )
 from tap_auth0_userlogs.survey import Survey, Surveyor
 
@@ -113,7 +113,7 @@ class UserLogsStream(LogEventRecords):
         user_id = context["user_id"]
         bookmark = self.log_state.bookmark(user_id)
         self.log_state.hold_bookmark(user_id)
-        events = UserEvents(self._user_plan(user_id))
+        events = UserEvents(self._user_cutoff(user_id))
         kept_types, domain = settings.kept_types, settings.tenant_domain
         try:
             for page in events.pages(self._reader().pages(user_id)):
@@ -161,10 +161,10 @@ class UserLogsStream(LogEventRecords):
             self.mark_state_changed()
         self.logger.info(self.shared.tenant_session.summary())
 
-    def _user_plan(self, user_id: str) -> UserPlan:
+    def _user_cutoff(self, user_id: str) -> UserCutoff:
         settings = self.shared.settings
         bookmark = self.log_state.bookmark(user_id)
-        return UserPlan(user_id, cutoff(bookmark, settings.lookback, settings.start_date))
+        return UserCutoff(user_id, cutoff(bookmark, settings.lookback, settings.start_date))
 
     def _reader(self) -> PrefetchingReader:
         """Users' raw pages in partition order, read ahead on worker threads where allowed."""
@@ -173,7 +173,7 @@ class UserLogsStream(LogEventRecords):
             reader = UserLogReader(
                 session.api, session.base_url, settings.page_size, session.progress
             )
-            users = (self._user_plan(p["user_id"]) for p in self.partitions or ())
+            users = (self._user_cutoff(p["user_id"]) for p in self.partitions or ())
             self._users_reader = PrefetchingReader(
                 reader, users, concurrency=settings.max_concurrency
             )

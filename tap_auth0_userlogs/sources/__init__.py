@@ -1,1 +1,1 @@
-"""Where events come from: each module here yields Auth0 log events for the stream to emit."""
+"""Where events come from: each module here reads users or log events from the tenant."""

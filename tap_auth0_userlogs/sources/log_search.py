@@ -90,13 +90,13 @@ def search_pages(
         query = window_query(user_id, since, upper)
         events: list[dict[str, t.Any]] = []
         for page in range(last_page + 1):
-            response = api.get(
+            reply = api.get(
                 f"{base_url}{endpoints.LOGS}",
                 {"q": query, "page": page, "per_page": MAX_PAGE_SIZE, "sort": "date:-1"},
                 endpoint="logs_search",
                 scopes=scopes,
             )
-            events = response.payload
+            events = reply.payload
             fresh = [e for e in events if e["log_id"] not in boundary]
             if fresh:
                 yield fresh

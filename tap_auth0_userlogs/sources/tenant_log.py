@@ -28,7 +28,8 @@ from tap_auth0_userlogs.sources.log_search import search_pages
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tap_auth0_userlogs.auth0.api import ManagementAPI, Reply
+    from tap_auth0_userlogs.auth0.api import ManagementAPI
+    from tap_auth0_userlogs.auth0.reply import Reply
 
 TENANT_LOG_SCOPES = "read:logs (needed to read the tenant's log)"
 
@@ -75,20 +76,20 @@ class TenantLog:
         first_request = first is None
         while True:
             try:
-                response = self._api.get(
+                reply = self._api.get(
                     url, params, endpoint="logs", scopes=TENANT_LOG_SCOPES, decode=decode_page
                 )
             except ClientError as error:
-                if first_request and error.response.status_code == HTTPStatus.BAD_REQUEST:
+                if first_request and error.reply.status_code == HTTPStatus.BAD_REQUEST:
                     raise PositionRefused(str(error)) from None
                 raise
             first_request = False
-            events = _events_of(response)
+            events = _events_of(reply)
             if not events:
                 return
             position = events[-1].log_id
             yield LogPage(events, position)
-            url, params = self._next(response, position)
+            url, params = self._next(reply, position)
 
     def newest(self) -> list[dict[str, t.Any]]:
         """The 100 newest events by date (one request): they tell the tenant's event rate."""
@@ -122,9 +123,9 @@ class TenantLog:
             self._api.get(self._url, params, endpoint="logs_search", scopes=TENANT_LOG_SCOPES)
         )
 
-    def _next(self, response: t.Any, position: str) -> tuple[str, dict[str, t.Any]]:
+    def _next(self, reply: Reply, position: str) -> tuple[str, dict[str, t.Any]]:
         """Follow Auth0's `Link: <...>; rel="next"`, but only to the tenant's own host."""
-        link = response.links.get("next", {}).get("url")
+        link = reply.links.get("next", {}).get("url")
         ours = urlsplit(self._base_url)
         if link and urlsplit(link)[:2] == ours[:2]:  # same scheme and host: the token may go
             return link, {}

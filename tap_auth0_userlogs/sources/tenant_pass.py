@@ -21,7 +21,7 @@ from tap_auth0_userlogs.sources.tenant_log import LogPage, PositionRefused, Tena
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tap_auth0_userlogs.sources.user_log import UserLogReader, UserPlan
+    from tap_auth0_userlogs.sources.user_log import UserCutoff, UserLogReader
 
 # A pass whose first event comes this long after its start may have lost a span to retention.
 RETENTION_SUSPECT_GAP = datetime.timedelta(hours=1)
@@ -51,7 +51,7 @@ def pass_pages(
     reader: UserLogReader,
     *,
     start: str,
-    backfill: list[UserPlan],
+    backfill: list[UserCutoff],
     resume_at: str,
     margin: datetime.timedelta,
     first: LogPage | None = None,
@@ -63,9 +63,9 @@ def pass_pages(
     anything a search made now could miss (the look-back before the run began). `resumed`:
     `start` is where earlier runs read up to, so the log held events there.
     """
-    for plan in backfill:
+    for user in backfill:
         seen: set[str] = set()
-        for events in reader.pages(plan):
+        for events in reader.pages(user):
             kept = [
                 e for e in events if not is_after(e["log_id"], start) and e["log_id"] not in seen
             ]

@@ -41,7 +41,7 @@ class UserGaps:
     def explain(self, user_id: str, read: UserEvents, bookmark: datetime.datetime | None) -> None:
         """After the user's read: warn of a 404, or of history that no longer reaches back to
         the bookmark (only asked where the cutoff lies at or before the bookmark)."""
-        cutoff = read.plan.cutoff
+        cutoff = read.user.cutoff
         if not read.found:
             self.log_not_found(user_id)
         elif bookmark and cutoff and cutoff <= bookmark:
@@ -93,7 +93,7 @@ class UserGaps:
                 scopes=USER_SCOPES,
             )
         except ClientError as error:
-            if error.response.status_code == HTTPStatus.NOT_FOUND:
+            if error.reply.status_code == HTTPStatus.NOT_FOUND:
                 return False
             return None
         return True

@@ -39,7 +39,7 @@ class UserLogNotFound(Exception):
 
 
 @dataclass(frozen=True)
-class UserPlan:
+class UserCutoff:
     """What to read for one user: events dated at or after `cutoff` (None: all retained)."""
 
     user_id: str
@@ -49,8 +49,8 @@ class UserPlan:
 class UserEvents:
     """One user's events dated at or after its cutoff, each once, and how far back they reached."""
 
-    def __init__(self, plan: UserPlan) -> None:
-        self.plan = plan
+    def __init__(self, user: UserCutoff) -> None:
+        self.user = user
         # False when Auth0 answered 404 for the user's log.
         self.found = True
         # The oldest date among every event read, kept or not.
@@ -58,7 +58,7 @@ class UserEvents:
 
     def pages(self, raw_pages: Iterator[Page]) -> Iterator[Page]:
         """The events of `raw_pages` at or after the cutoff, none twice; each page as it comes."""
-        cutoff = self.plan.cutoff
+        cutoff = self.user.cutoff
         seen: set[str] = set()
         try:
             for page in raw_pages:
@@ -86,42 +86,42 @@ class UserLogReader:
         self._page_size = page_size
         self._progress = progress
 
-    def pages(self, plan: UserPlan) -> Iterator[Page]:
+    def pages(self, user: UserCutoff) -> Iterator[Page]:
         """Every page of the user's events down to the cutoff (raw, possibly overlapping)."""
-        url = f"{self._base_url}{endpoints.user_logs(plan.user_id)}"
-        paginator = NewestFirstPaginator(self._page_size, plan.cutoff)
+        url = f"{self._base_url}{endpoints.user_logs(user.user_id)}"
+        paginator = NewestFirstPaginator(self._page_size, user.cutoff)
         while not paginator.finished:
             params = {"page": paginator.current_value, "per_page": self._page_size}
             try:
-                response = self._api.get(
+                reply = self._api.get(
                     url, {**params, "sort": "date:-1"}, endpoint="user_logs", scopes=LOG_SCOPES
                 )
             except ClientError as error:
                 # Auth0 documents no 404 here; for a deleted user it may answer one.
-                if error.response.status_code == HTTPStatus.NOT_FOUND:
+                if error.reply.status_code == HTTPStatus.NOT_FOUND:
                     raise UserLogNotFound from None
                 raise
-            events = response.payload
+            events = reply.payload
             if not isinstance(events, list):
-                msg = f"expected a JSON array of events for user {plan.user_id}"
+                msg = f"expected a JSON array of events for user {user.user_id}"
                 raise TapUserError(msg)
             if events:
                 yield events
             # singer-sdk's paginator only hands the answer on to our has_more and get_next.
-            paginator.advance(t.cast("t.Any", response))
+            paginator.advance(t.cast("t.Any", reply))
         if paginator.cap_reached and paginator.oldest_read is not None:
             self._progress.count_cap_fallback()
             logger.info(
                 "User %s has more than 1,000 new events; reading those dated up to %s "
                 "through /api/v2/logs search",
-                plan.user_id,
+                user.user_id,
                 paginator.oldest_read.isoformat(),
             )
             yield from search_user_pages(
                 self._api,
                 self._base_url,
-                plan.user_id,
-                since=plan.cutoff,
+                user.user_id,
+                since=user.cutoff,
                 until=paginator.oldest_read,
             )
 
@@ -169,14 +169,14 @@ class PrefetchingReader:
     """Users' pages in partition order: with `concurrency` above 1, read up to twice as many
     users ahead on that many threads; with 1, each user read when asked for, on this thread.
 
-    `plans` yields the users in partition order; it is advanced on the calling thread only.
+    `users` yields the users in partition order; it is advanced on the calling thread only.
     """
 
     def __init__(
-        self, reader: UserLogReader, plans: Iterator[UserPlan], *, concurrency: int
+        self, reader: UserLogReader, users: Iterator[UserCutoff], *, concurrency: int
     ) -> None:
         self._reader = reader
-        self._plans = plans
+        self._users = users
         self._lookahead = 2 * concurrency if concurrency > 1 else 0
         self._cancelled = threading.Event()
         self._work: queue.Queue[tuple[_UserJob, Iterator[Page]]] = queue.Queue()
@@ -188,7 +188,7 @@ class PrefetchingReader:
     def pages(self, user_id: str) -> Iterator[Page]:
         """The pages of `user_id`, which must be the next user in partition order."""
         if not self._lookahead:
-            yield from self._reader.pages(self._next_plan(user_id))
+            yield from self._reader.pages(self._next_user(user_id))
             return
         self._schedule(until=user_id)
         job = self._jobs.pop(user_id)
@@ -207,21 +207,21 @@ class PrefetchingReader:
                 continue
             job.fill(pages)
 
-    def _next_plan(self, user_id: str) -> UserPlan:
-        plan = next(self._plans, None)
-        if plan is None or plan.user_id != user_id:
+    def _next_user(self, user_id: str) -> UserCutoff:
+        user = next(self._users, None)
+        if user is None or user.user_id != user_id:
             msg = f"user {user_id} is not the next of the partitions being read"
             raise RuntimeError(msg)
-        return plan
+        return user
 
     def _schedule(self, until: str | None = None) -> None:
         while until not in self._jobs and (until is not None or len(self._jobs) < self._lookahead):
-            plan = next(self._plans, None)
-            if plan is None:
+            user = next(self._users, None)
+            if user is None:
                 if until is not None:
                     msg = f"user {until} is not among the partitions being read"
                     raise RuntimeError(msg)
                 return
             job = _UserJob(self._cancelled)
-            self._jobs[plan.user_id] = job
-            self._work.put((job, self._reader.pages(plan)))
+            self._jobs[user.user_id] = job
+            self._work.put((job, self._reader.pages(user)))

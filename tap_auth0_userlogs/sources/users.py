@@ -147,10 +147,9 @@ class UserDiscovery:
         query = self._window_query(window)
         if query:
             params |= {"q": query, "search_engine": "v3"}
-        response = self._api.get(
+        body = self._api.get(
             f"{self._base_url}{endpoints.USERS}", params, endpoint="users", scopes=USER_SCOPES
-        )
-        body = response.payload
+        ).payload
         if not isinstance(body, dict) or not isinstance(body.get("users"), list):
             msg = "Auth0's /api/v2/users answered without a users list"
             raise TapUserError(msg)
@@ -171,7 +170,7 @@ class UserDiscovery:
         try:
             user_ids = self._export()
         except ClientError as error:
-            if error.response.status_code != HTTPStatus.FORBIDDEN:
+            if error.reply.status_code != HTTPStatus.FORBIDDEN:
                 raise
             # Auth0's Free plan has no bulk export; its refusal names the plan.
             logger.info("%s; listing users by search in created_at windows instead", error)
