@@ -137,8 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
         choices=tuple(PLANS),
         help="an Auth0 plan's rate limits, log retention and export availability (free: "
         "2/s burst 2, 1 day, no user exports; essentials/professional: logs 100/min burst 10, "
-        "users 500/min burst 40, 5/10 days; enterprise: 16/s burst 50, 30 days); rate-limit "
-        "and retention flags override it (default: none: no rate limit, 30 days)",
+        "users 500/min burst 40, 5/10 days; enterprise: 16/s burst 50, 30 days; "
+        "private-cloud-basic: 50/s burst 50, private-cloud-performance: 250/s burst 250, both "
+        "30 days); rate-limit and retention flags override it, so --rate-limit N gives any "
+        "rate with burst N (default: none: no rate limit, 30 days)",
     )
     behaviour.add_argument(
         "--latency-ms", type=float, default=0, help="added to every request (default: %(default)s)"
@@ -174,6 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="separate rate limit for reading users (default: the plan's, else none)",
     )
     behaviour.add_argument("--users-burst", type=int, help="bucket size for reading users")
+    behaviour.add_argument(
+        "--max-concurrent-requests",
+        type=int,
+        metavar="N",
+        help="answer 429 to Management API requests beyond N in flight at once, as Private "
+        "Cloud's per-tenant cap (200 to 1,200 by tier) does (default: no cap)",
+    )
     behaviour.add_argument(
         "--fault-rate",
         type=float,
@@ -231,6 +240,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="events added while serving get a log_id up to SECONDS earlier than due, so it "
         "can sort below log_ids a client already read (default: %(default)s: never below)",
+    )
+    undocumented.add_argument(
+        "--refuse-checkpoints",
+        action="store_true",
+        help="/api/v2/logs in checkpoint mode (from, take) answers 400 every time, while "
+        "search (q, page, per_page, sort) works (default: checkpoint reads are served)",
+    )
+    undocumented.add_argument(
+        "--refuse-checkpoints-from",
+        nargs=2,
+        metavar=("FIRST_LOG_ID", "LAST_LOG_ID"),
+        help="checkpoint reads whose from is a log_id within these two (inclusive) answer "
+        "400, a refusal in the middle of a pass (default: none)",
     )
     return parser
 
@@ -299,6 +321,11 @@ def emulator_from(args: argparse.Namespace, tenant: Tenant | None = None) -> Emu
         deleted_user_logs=args.deleted_user_logs,
         expired_checkpoint=args.expired_checkpoint,
         late_log_id_seconds=args.late_log_id_seconds,
+        refuse_checkpoints=args.refuse_checkpoints,
+        refuse_checkpoints_from=tuple(args.refuse_checkpoints_from)
+        if args.refuse_checkpoints_from
+        else None,
+        max_concurrent_requests=args.max_concurrent_requests,
     )
 
 

@@ -53,6 +53,9 @@ KNOBS = [
     "--backlog-events",
     "--backlog-users",
     "--backlog-hours",
+    "--max-concurrent-requests",
+    "--refuse-checkpoints",
+    "--refuse-checkpoints-from",
 ]
 
 
@@ -115,11 +118,26 @@ def test_undocumented_behaviour_flags_reach_the_emulator():
     assert emulator.tenant.late_log_id_seconds == 30
 
 
+def test_checkpoint_refusal_and_private_cloud_flags_reach_the_emulator():
+    first, last = "900" + "20260101000000" + "0" * 39, "900" + "20260102000000" + "0" * 39
+    args = build_parser().parse_args(
+        ["--refuse-checkpoints", "--refuse-checkpoints-from", first, last,
+         "--plan", "private-cloud-performance", "--max-concurrent-requests", "200"]
+    )  # fmt: skip
+    emulator = emulator_from(args, Tenant.generate(TenantSpec(users=1, events_per_user=0)))
+    assert emulator.behaviour == Behaviour(
+        refuse_checkpoints=True, refuse_checkpoints_from=(first, last)
+    )
+    assert emulator.plan == PLANS["private-cloud-performance"]
+    assert emulator.max_concurrent_requests == 200
+
+
 def test_without_behaviour_flags_the_emulator_behaves_as_documented():
     args = build_parser().parse_args([])
     emulator = emulator_from(args, Tenant.generate(TenantSpec(users=1, events_per_user=0)))
     assert emulator.behaviour == Behaviour()
     assert (emulator.plan, emulator.retention_days) == (None, 30)
+    assert emulator.max_concurrent_requests is None
 
 
 def test_plan_flag_sets_the_plan_and_retention_flag_overrides_it():
