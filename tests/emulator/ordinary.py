@@ -156,6 +156,8 @@ def _steps(rng: random.Random, person: Person, *, signup: bool) -> list[Step]:
             steps.append((-40, "fp", True))  # a mistyped password
         elif roll < 0.09:
             steps.append((-40, "fu", True))  # a mistyped email: no such user
+        elif roll < 0.11:
+            steps.append((-40, "f", True))  # any other failure, e.g. a stale login page
     if person.mfa:
         steps += [(-25, person.mfa, True), (-8, "gd_auth_succeed", True)]
     login = "ssa" if not steps and rng.random() < 0.25 else "s"

@@ -741,7 +741,8 @@ def _active_within(
         if user_id and user_id not in asleep:
             moment = parse_time(event["date"])
             last[user_id] = max(last.get(user_id, moment), moment)
-    return round(max((now - m).total_seconds() for m in last.values()) / 86400, 3)
+    days = max((now - m).total_seconds() for m in last.values()) / 86400
+    return math.ceil(days * 1000) / 1000  # rounded up: a bound, not an estimate
 
 
 def _check_new_countries(events: Sequence[dict[str, Any]], travel: ImpossibleTravel) -> None:
