@@ -5,6 +5,10 @@ Modules, one job each:
                 while served
     backlog     a backlog of the tenant log for benchmarks: millions of events derived from
                 their index, not stored
+    planted     a scenario: ordinary activity with known attacks and habits planted in it
+    planted_truth  what the planted scenario planted, as plain exact data
+    ordinary    people who log in from home: the planted scenario's background
+    actors      events placed at one IP, place, device and application
     plans       Auth0 plans as data: rate limits, log retention, user exports
     behaviour   knobs for what Auth0 leaves undocumented, defaulting to the likeliest reading
     payloads    realistic user objects and event payloads
@@ -15,7 +19,7 @@ Modules, one job each:
     routes      which path is which endpoint, and its handler
     pipeline    what every request goes through: counting, latency, faults, rate limit, token
     auth        applications and the tokens issued to them
-    ratelimit   token buckets and the x-ratelimit-* headers
+    ratelimit   token buckets, the x-ratelimit-* headers and the cap on requests in flight
     faults      scripted and random fault injection
     jobs        users-export jobs and their downloads
     counters    request counts, concurrency, bytes and the request log
@@ -27,7 +31,9 @@ Modules, one job each:
     throughput  ``python -m tests.emulator.throughput``
 """
 
+from tests.emulator.planted import planted_tenant
+from tests.emulator.planted_truth import PlantedTruth
 from tests.emulator.server import Emulator
 from tests.emulator.tenant import Tenant, TenantSpec
 
-__all__ = ["Emulator", "Tenant", "TenantSpec"]
+__all__ = ["Emulator", "PlantedTruth", "Tenant", "TenantSpec", "planted_tenant"]

@@ -16,6 +16,8 @@ from typing import Any
 
 from tests.emulator.behaviour import CHOICES
 from tests.emulator.plans import PLANS
+from tests.emulator.planted import planted_tenant
+from tests.emulator.planted_truth import PlantedTruth
 from tests.emulator.server import DEFAULT_DOMAIN, Emulator
 from tests.emulator.tenant import Tenant, TenantSpec
 from tests.emulator.timestamps import parse_time
@@ -69,7 +71,23 @@ def build_parser() -> argparse.ArgumentParser:
     tenant = parser.add_argument_group(
         "tenant", "Flags given with --profile override the profile's values."
     )
+    shape = tenant.add_mutually_exclusive_group()
+    shape.add_argument(
+        "--scenario",
+        choices=("planted",),
+        help="planted: 28 days of a few dozen users' ordinary activity with known attacks and "
+        "habits planted at known times (credential stuffing, a signup flood, MFA push "
+        "fatigue, impossible travel, dormant users, breached passwords, a brute-force block, "
+        "risk assessments, refresh tokens from many IPs, markup in logged fields); only "
+        "--seed and --now shape it (see docs/emulator.md)",
+    )
     tenant.add_argument(
+        "--write-truth",
+        type=Path,
+        metavar="FILE",
+        help="with --scenario: write what it planted to FILE as JSON",
+    )
+    shape.add_argument(
         "--profile",
         choices=("busy",),
         help="busy: 3,000 users, 40 events a minute tenant-wide over 24 hours, most users "
@@ -137,8 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
         choices=tuple(PLANS),
         help="an Auth0 plan's rate limits, log retention and export availability (free: "
         "2/s burst 2, 1 day, no user exports; essentials/professional: logs 100/min burst 10, "
-        "users 500/min burst 40, 5/10 days; enterprise: 16/s burst 50, 30 days); rate-limit "
-        "and retention flags override it (default: none: no rate limit, 30 days)",
+        "users 500/min burst 40, 5/10 days; enterprise: 16/s burst 50, 30 days; "
+        "private-cloud-basic: 50/s burst 50, private-cloud-performance: 250/s burst 250, both "
+        "30 days); rate-limit and retention flags override it, so --rate-limit N gives any "
+        "rate with burst N (default: none: no rate limit, 30 days)",
     )
     behaviour.add_argument(
         "--latency-ms", type=float, default=0, help="added to every request (default: %(default)s)"
@@ -174,6 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="separate rate limit for reading users (default: the plan's, else none)",
     )
     behaviour.add_argument("--users-burst", type=int, help="bucket size for reading users")
+    behaviour.add_argument(
+        "--max-concurrent-requests",
+        type=int,
+        metavar="N",
+        help="answer 429 to Management API requests beyond N in flight at once, as Private "
+        "Cloud's per-tenant cap (200 to 1,200 by tier) does (default: no cap)",
+    )
     behaviour.add_argument(
         "--fault-rate",
         type=float,
@@ -232,6 +259,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="events added while serving get a log_id up to SECONDS earlier than due, so it "
         "can sort below log_ids a client already read (default: %(default)s: never below)",
     )
+    undocumented.add_argument(
+        "--refuse-checkpoints",
+        action="store_true",
+        help="/api/v2/logs in checkpoint mode (from, take) answers 400 every time, while "
+        "search (q, page, per_page, sort) works (default: checkpoint reads are served)",
+    )
+    undocumented.add_argument(
+        "--refuse-checkpoints-from",
+        nargs=2,
+        metavar=("FIRST_LOG_ID", "LAST_LOG_ID"),
+        help="checkpoint reads whose from is a log_id within these two (inclusive) answer "
+        "400, a refusal in the middle of a pass (default: none)",
+    )
     return parser
 
 
@@ -260,6 +300,13 @@ def spec_from(args: argparse.Namespace) -> TenantSpec:
     return dataclasses.replace(spec, **{k: v for k, v in given.items() if v is not None})
 
 
+def tenant_from(args: argparse.Namespace) -> tuple[Tenant, PlantedTruth | None]:
+    """The tenant the flags describe, and the truth of what its scenario planted, if any."""
+    if args.scenario == "planted":
+        return planted_tenant(args.seed, parse_time(args.now) if args.now else None)
+    return Tenant.generate(spec_from(args)), None
+
+
 def env_lines(emulator: Emulator) -> list[str]:
     values = {
         "AUTH0_EMULATOR_URL": emulator.base_url,
@@ -275,7 +322,7 @@ def env_lines(emulator: Emulator) -> list[str]:
 def emulator_from(args: argparse.Namespace, tenant: Tenant | None = None) -> Emulator:
     """The (unstarted) emulator the flags describe, serving ``tenant`` or the one they describe."""
     return Emulator(
-        tenant or Tenant.generate(spec_from(args)),
+        tenant or tenant_from(args)[0],
         plan=args.plan,
         latency_ms=args.latency_ms,
         jitter_ms=args.jitter_ms,
@@ -299,13 +346,21 @@ def emulator_from(args: argparse.Namespace, tenant: Tenant | None = None) -> Emu
         deleted_user_logs=args.deleted_user_logs,
         expired_checkpoint=args.expired_checkpoint,
         late_log_id_seconds=args.late_log_id_seconds,
+        refuse_checkpoints=args.refuse_checkpoints,
+        refuse_checkpoints_from=tuple(args.refuse_checkpoints_from)
+        if args.refuse_checkpoints_from
+        else None,
+        max_concurrent_requests=args.max_concurrent_requests,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    emulator = emulator_from(args)
-    tenant = emulator.tenant
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.write_truth and not args.scenario:
+        parser.error("--write-truth needs --scenario")
+    tenant, truth = tenant_from(args)
+    emulator = emulator_from(args, tenant)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -317,6 +372,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.write_env:
             args.write_env.write_text("\n".join(env_lines(emulator)) + "\n")
+        if args.write_truth and truth is not None:
+            args.write_truth.write_text(json.dumps(truth.as_dict(), indent=1) + "\n")
         print(f"base_url: {emulator.base_url}")
         print(f"domain: {emulator.domain}")
         print(f"audience: {emulator.audience}")

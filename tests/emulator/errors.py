@@ -56,6 +56,17 @@ def insufficient_scope(expected: tuple[str, ...]) -> ApiError:
     )
 
 
+def checkpoint_refused(start: str | None) -> ApiError:
+    # Auth0 documents no wording for refusing a checkpoint; a 400 is all a client may rely on.
+    position = f"log_id {start}" if start else "the oldest event"
+    return ApiError(
+        400,
+        f"Checkpoint reads (from, take) are not available from {position}; "
+        "search with q, page and per_page instead",
+        "invalid_query",
+    )
+
+
 def inexistent_user() -> ApiError:
     return ApiError(404, "The user does not exist.", "inexistent_user")
 
@@ -72,6 +83,11 @@ def feature_not_on_plan(plan_name: str) -> ApiError:
 
 def rate_limited() -> dict[str, Any]:
     return error_body(429, "Global limit has been reached", "too_many_requests")
+
+
+def too_many_concurrent() -> dict[str, Any]:
+    # Private Cloud caps requests in flight per tenant; the wording of its 429 is undocumented.
+    return error_body(429, "Too many concurrent requests", "too_many_requests")
 
 
 SERVER_ERRORS: dict[int, tuple[str, str]] = {

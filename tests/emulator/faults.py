@@ -7,7 +7,10 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-ENDPOINTS = frozenset({"token", "user_logs", "logs", "users", "user", "jobs", "any"})
+# "logs_checkpoint": only /api/v2/logs requests in checkpoint mode (from or take given).
+ENDPOINTS = frozenset(
+    {"token", "user_logs", "logs", "logs_checkpoint", "users", "user", "jobs", "any"}
+)
 KINDS = frozenset(
     {
         "429",  # rate limited, headers say no tokens left
@@ -24,6 +27,9 @@ KINDS = frozenset(
         "delete_user",  # the request's user is deleted, then served normally
     }
 )
+# Auth0 declining a way of reading, which a client answers by reading another way, not by
+# retrying; kept apart from KINDS, the faults the reliability suite draws at random.
+REFUSALS = frozenset({"refuse_checkpoint"})  # 400 to a checkpoint read (logs_checkpoint only)
 TRANSIENT_KINDS = ("429", "500", "502", "503", "504", "html", "reset")
 
 
@@ -40,8 +46,8 @@ class Fault:
     skipped: int = 0
     fired: int = 0
 
-    def applies_to(self, endpoint: str, user_id: str | None) -> bool:
-        if self.endpoint not in ("any", endpoint):
+    def applies_to(self, endpoint: str, user_id: str | None, checkpoint: bool = False) -> bool:
+        if not _matches(self.endpoint, endpoint, checkpoint):
             return False
         return self.user_id is None or self.user_id == user_id
 
@@ -108,12 +114,17 @@ class FaultPlan:
         with self._lock:
             return [f for f in self._scripted if not f.exhausted]
 
-    def pick(self, endpoint: str, user_id: str | None = None) -> Fault | None:
-        """The fault this request gets, if any (counts the request towards every ``after``)."""
+    def pick(
+        self, endpoint: str, user_id: str | None = None, *, checkpoint: bool = False
+    ) -> Fault | None:
+        """The fault this request gets, if any (counts the request towards every ``after``).
+
+        ``checkpoint``: the request is /api/v2/logs in checkpoint mode.
+        """
         with self._lock:
             chosen: Fault | None = None
             for fault in self._scripted:
-                if fault.exhausted or not fault.applies_to(endpoint, user_id):
+                if fault.exhausted or not fault.applies_to(endpoint, user_id, checkpoint):
                     continue
                 if fault.skipped < fault.after:
                     fault.skipped += 1
@@ -124,15 +135,24 @@ class FaultPlan:
                 return chosen
             if (
                 self._random_rate
-                and self._random_endpoint in ("any", endpoint)
+                and _matches(self._random_endpoint, endpoint, checkpoint)
                 and self._rng.random() < self._random_rate
             ):
                 return Fault(self._rng.choice(self._random_kinds), endpoint)
             return None
 
 
+def _matches(selector: str, endpoint: str, checkpoint: bool) -> bool:
+    """Whether a fault aimed at ``selector`` applies to a request to ``endpoint``."""
+    if selector == "logs_checkpoint":
+        return endpoint == "logs" and checkpoint
+    return selector in ("any", endpoint)
+
+
 def _check(kind: str, endpoint: str) -> None:
-    if kind not in KINDS:
-        raise ValueError(f"unknown fault kind {kind!r}; choose from {sorted(KINDS)}")
+    if kind not in KINDS | REFUSALS:
+        raise ValueError(f"unknown fault kind {kind!r}; choose from {sorted(KINDS | REFUSALS)}")
     if endpoint not in ENDPOINTS:
         raise ValueError(f"unknown endpoint {endpoint!r}; choose from {sorted(ENDPOINTS)}")
+    if kind == "refuse_checkpoint" and endpoint != "logs_checkpoint":
+        raise ValueError("the refuse_checkpoint fault needs endpoint 'logs_checkpoint'")

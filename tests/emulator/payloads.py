@@ -97,9 +97,9 @@ def _location_rows() -> tuple[dict[str, Any], ...]:
     return tuple(rows)
 
 
-_LOCATIONS = _location_rows()
+LOCATIONS = _location_rows()
 
-_USER_AGENTS = (
+USER_AGENTS = (
     ("Chrome 120.0.0 / Mac OS X 10.15.7", False),
     ("Firefox 121.0.0 / Windows 10.0.0", False),
     ("Edge 120.0.0 / Windows 10.0.0", False),
@@ -107,7 +107,7 @@ _USER_AGENTS = (
     ("Mobile Safari 17.2.0 / iOS 17.2.1", True),
     ("Chrome Mobile 120.0.0 / Android 14.0.0", True),
 )
-_SERVER_USER_AGENT = ("node.js 20.11.0 / Linux 5.15.0", False)
+SERVER_USER_AGENT = ("node.js 20.11.0 / Linux 5.15.0", False)
 
 _ORGANIZATIONS = (("org_W7nXq2Lk9PbR4sTd", "acme-partners"), ("org_c3Hv8ZyQm1JfA6eU", "globex"))
 
@@ -134,6 +134,21 @@ EVENT_TYPES: dict[str, tuple[str, int]] = {
     "sv": ("Email verified", 1),
     "zz_new_type": ("A type code no published list knows", 1),
 }
+# Codes generated tenants never draw, described as scenarios (planted.py) emit them.
+DESCRIPTIONS: dict[str, str] = {
+    "fs": "Password is too weak",
+    "seacft": "Authorization Code for Access Token",
+    "sertft": "Refresh Token for Access Token",
+    "gd_send_pn": "Push notification sent",
+    "gd_auth_rejected": "User rejected the push notification",
+    "limit_mu": "Blocked IP address.",
+    "limit_wc": "Blocked account: too many failed login attempts from this IP address",
+    "ublkdu": "User block released",
+    "pwd_leak": "Login attempt with a password found in a data breach",
+    "signup_pwd_leak": "Signup attempt with a password found in a data breach",
+    "reset_pwd_leak": "Password reset with a password found in a data breach",
+}
+_PUSH_TYPES = frozenset({"gd_send_pn", "gd_auth_rejected"})
 _SERVER_TYPES = frozenset({"seccft", "sapi", "mgmt_api_read", "api_limit"})
 _TYPE_CODES = tuple(EVENT_TYPES)
 _TYPE_CUM_WEIGHTS = tuple(itertools.accumulate(EVENT_TYPES[c][1] for c in _TYPE_CODES))
@@ -270,9 +285,9 @@ def make_event(
     connection = CONNECTIONS.get(provider, CONNECTIONS["auth0"])
     server_side = type_code in _SERVER_TYPES
     client = rng.choice(ctx.clients)
-    user_agent, is_mobile = _SERVER_USER_AGENT if server_side else rng.choice(_USER_AGENTS)
+    user_agent, is_mobile = SERVER_USER_AGENT if server_side else rng.choice(USER_AGENTS)
     user_name = user.get("email") or user.get("phone_number") or user.get("name")
-    description, _ = EVENT_TYPES.get(type_code, ("", 0))
+    description = describe(type_code)
     event: dict[str, Any] = {
         "date": iso_ms(date),
         "type": type_code,
@@ -345,6 +360,29 @@ def make_event(
     return event
 
 
+def describe(type_code: str) -> str:
+    """The description Auth0 gives events of ``type_code`` ("" for a code it does not know)."""
+    if type_code in EVENT_TYPES:
+        return EVENT_TYPES[type_code][0]
+    return DESCRIPTIONS.get(type_code, "")
+
+
+def make_event_of_no_user(
+    rng: random.Random,
+    ctx: EventContext,
+    type_code: str,
+    date: datetime,
+    user_name: str,
+) -> dict[str, Any]:
+    """An event about no account: a login or signup as ``user_name`` (typed by whoever tried),
+    or an IP block. Auth0 leaves ``user_id`` out altogether, not null."""
+    typed = {"user_id": "auth0|", "email": user_name, "name": user_name}
+    event = make_event(rng, ctx, typed, type_code, date)
+    del event["user_id"]
+    event.pop("identity_user_id", None)
+    return event
+
+
 def make_client_event(rng: random.Random, ctx: EventContext, date: datetime) -> dict[str, Any]:
     """A client-credentials exchange (``seccft``): an application's event, with no user at all."""
     client = rng.choice(ctx.machine_clients)
@@ -357,7 +395,7 @@ def make_client_event(rng: random.Random, ctx: EventContext, date: datetime) -> 
         "client_id": client["client_id"],
         "client_name": client["client_name"],
         "ip": _ipv4(rng),
-        "user_agent": _SERVER_USER_AGENT[0],
+        "user_agent": SERVER_USER_AGENT[0],
         "isMobile": False,
         "hostname": ctx.hostname,
         "audience": f"https://{ctx.hostname}/api/v2/"
@@ -378,11 +416,23 @@ def make_client_event(rng: random.Random, ctx: EventContext, date: datetime) -> 
 
 
 def _location(rng: random.Random) -> dict[str, Any]:
-    return dict(rng.choice(_LOCATIONS))
+    return dict(rng.choice(LOCATIONS))
 
 
 def _millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+_ERROR_MESSAGES = {
+    "f": "Callback URL mismatch.",
+    "fp": "Wrong email or password.",
+    "fu": "Wrong email or password.",
+    "fsa": "Login required",
+    "fs": "PasswordStrengthError: Password is too weak",
+    "pwd_leak": "This password has been leaked and a different one needs to be used.",
+    "signup_pwd_leak": "This password has been leaked and a different one needs to be used.",
+    "reset_pwd_leak": "This password has been leaked and a different one needs to be used.",
+}
 
 
 def _details(
@@ -431,13 +481,8 @@ def _details(
             "session_id": _alnum(rng, 32),
             "stats": {"loginsCount": user.get("logins_count", 0)},
         }
-    if type_code in ("f", "fp", "fu", "fsa"):
-        message = {
-            "f": "Callback URL mismatch.",
-            "fp": "Wrong email or password.",
-            "fu": "Wrong email or password.",
-            "fsa": "Login required",
-        }[type_code]
+    if type_code in _ERROR_MESSAGES:
+        message = _ERROR_MESSAGES[type_code]
         error: dict[str, Any] = {"message": message}
         if rng.random() < 0.5:
             error |= {"oauthError": "invalid_grant", "type": "request-error"}
@@ -455,6 +500,8 @@ def _details(
         }
     if type_code == "slo":
         return {"return_to": "https://app.acme.example/", "session_id": _alnum(rng, 32)}
+    if type_code in _PUSH_TYPES:
+        return {"authenticator": {"type": "push"}}
     if type_code.startswith("gd_"):
         details: dict[str, Any] = {"authenticator": {"type": rng.choice(("sms", "otp", "push"))}}
         if type_code == "gd_send_sms":

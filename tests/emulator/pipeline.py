@@ -18,9 +18,11 @@ from tests.emulator.errors import (
     PROXY_502_HTML,
     SERVER_ERRORS,
     ApiError,
+    checkpoint_refused,
     error_body,
     insufficient_scope,
     rate_limited,
+    too_many_concurrent,
 )
 from tests.emulator.faults import Fault
 from tests.emulator.ratelimit import RateDecision
@@ -87,17 +89,41 @@ class Pipeline:
         record: RequestRecord,
     ) -> web.Response:
         state = self.state
+        limited = route is not None and route.rate_limited
+        # Counted from arrival: a request waiting out its latency is in flight at Auth0 too.
+        admitted = not limited or state.concurrency.enter()
+        try:
+            return await self._answer(request, route, args, record, limited, admitted)
+        finally:
+            if limited and admitted:
+                state.concurrency.leave()
+
+    async def _answer(
+        self,
+        request: web.BaseRequest,
+        route: routes.Route | None,
+        args: tuple[str, ...],
+        record: RequestRecord,
+        limited: bool,
+        admitted: bool,
+    ) -> web.Response:
+        state = self.state
         delay = state.latency_seconds()
         if delay:
             await asyncio.sleep(delay)
-        fault = state.faults.pick(record.endpoint, record.user_id)
+        fault = None
+        if admitted:  # a refused request is no request a scripted fault counts
+            checkpoint = routes.is_checkpoint_read(route, record.query)
+            fault = state.faults.pick(record.endpoint, record.user_id, checkpoint=checkpoint)
         record.fault = fault.kind if fault else None
-        if route is not None and route.rate_limited:
+        if limited and admitted:
             decision = state.limiter.take(record.endpoint)
         else:
             decision = state.limiter.peek(record.endpoint)
         call = routes.Call(state, request, record.query, args)
-        if fault is not None:
+        if not admitted:
+            answer = routes.Answer.json(too_many_concurrent(), 429)
+        elif fault is not None:
             answer = await self._fault(fault, call, route, decision)
             if fault.kind == "429":
                 soon = int(time.time()) + 1
@@ -142,6 +168,9 @@ class Pipeline:
         if kind.isdigit():
             message, code = SERVER_ERRORS[int(kind)]
             return routes.Answer.json(error_body(int(kind), message, code), int(kind))
+        if kind == "refuse_checkpoint":
+            error = checkpoint_refused(call.query.get("from") or None)
+            return routes.Answer.json(error.body(), error.status)
         if kind == "html":
             return routes.Answer(502, PROXY_502_HTML.encode(), {"Content-Type": "text/html"})
         if kind == "reset":

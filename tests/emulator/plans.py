@@ -3,7 +3,9 @@
 Figures from Auth0's published rate-limit policy and retention table (auth0-api.md sections 5,
 7 and 8). Free keeps logs 1 day: the retention table lists 1 day for the entry plan (it calls it
 Starter). Essentials and Professional publish only per-endpoint limits (reading logs, reading
-users), so they get no tenant-wide bucket here: other endpoints are not limited.
+users), so they get no tenant-wide bucket here: other endpoints are not limited. Private Cloud
+tiers publish a Management API limit whose burst equals its rate (Basic "100 RPS": 50/s,
+Performance "500 RPS": 250/s); other rates are the Emulator's rate_limit and burst arguments.
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ PLANS: dict[str, Plan] = {
     "essentials": Plan("Essentials", None, _READ_LOGS, _READ_USERS, 5, user_exports=True),
     "professional": Plan("Professional", None, _READ_LOGS, _READ_USERS, 10, user_exports=True),
     "enterprise": Plan("Enterprise", Bucket(16, 50), None, None, 30, user_exports=True),
+    "private-cloud-basic": Plan(
+        "Private Cloud Basic", Bucket(50, 50), None, None, 30, user_exports=True
+    ),
+    "private-cloud-performance": Plan(
+        "Private Cloud Performance", Bucket(250, 250), None, None, 30, user_exports=True
+    ),
 }
 
 

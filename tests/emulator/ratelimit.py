@@ -145,3 +145,39 @@ def _bucket(
     if rate is None:
         return None
     return TokenBucket(rate, burst if burst is not None else max(1, math.ceil(rate)), clock)
+
+
+class ConcurrencyCap:
+    """At most ``limit`` requests in flight at once (Private Cloud caps them per tenant).
+
+    None: no cap. The limit may change while serving; requests already in flight finish.
+    """
+
+    def __init__(self, limit: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self.limit = limit
+
+    @property
+    def limit(self) -> int | None:
+        return self._limit
+
+    @limit.setter
+    def limit(self, value: int | None) -> None:
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise ValueError(f"a concurrency cap needs at least 1 request, got {value!r}")
+        self._limit = value
+
+    def enter(self) -> bool:
+        """Admit one more request (then ``leave`` once it is answered), or refuse it."""
+        with self._lock:
+            if self._limit is not None and self._in_flight >= self._limit:
+                return False
+            self._in_flight += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1

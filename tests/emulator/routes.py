@@ -20,6 +20,7 @@ from tests.emulator.errors import (
     MAX_RESULTS,
     ApiError,
     bad_query,
+    checkpoint_refused,
     encode,
     feature_not_on_plan,
     inexistent_user,
@@ -186,9 +187,18 @@ async def user_logs(call: Call) -> Answer:
     return Answer(200, _page_body(items, paging, include_totals, "logs"))
 
 
+def _checkpoint_mode(query: Mapping[str, str]) -> bool:
+    return "from" in query or "take" in query
+
+
+def is_checkpoint_read(route: Route | None, query: Mapping[str, str]) -> bool:
+    """Whether a request is /api/v2/logs in checkpoint mode (``from`` or ``take`` given)."""
+    return route is LOGS and _checkpoint_mode(query)
+
+
 async def logs(call: Call) -> Answer:
     _reject_unknown(call.query, _LOGS_PARAMS)
-    if "from" in call.query or "take" in call.query:
+    if _checkpoint_mode(call.query):
         return _logs_checkpoint(call)
     paging = parse_paging(call.query, paging_needs_per_page=True)
     field_name, descending = parse_sort(call.query, LOG_SORT_FIELDS, ("date", True))
@@ -221,15 +231,17 @@ def _logs_checkpoint(call: Call) -> Answer:
             ingestion_time(start)
         except ValueError:
             raise ApiError(400, f"from must be a log_id, got {start!r}", "invalid_query") from None
-        if tenant.checkpoint_too_old(start):
-            if call.state.behaviour.expired_checkpoint == "400":
-                raise ApiError(
-                    400,
-                    f"The checkpoint is too old: log_id {start} is beyond the tenant's log "
-                    f"retention of {tenant.retention_days:g} days",
-                    "invalid_query",
-                )
-            start = None  # serve from the oldest retained event instead
+    if call.state.behaviour.refuses_checkpoint(start):
+        raise checkpoint_refused(start)
+    if start is not None and tenant.checkpoint_too_old(start):
+        if call.state.behaviour.expired_checkpoint == "400":
+            raise ApiError(
+                400,
+                f"The checkpoint is too old: log_id {start} is beyond the tenant's log "
+                f"retention of {tenant.retention_days:g} days",
+                "invalid_query",
+            )
+        start = None  # serve from the oldest retained event instead
     events = tenant.events_after(start, take)
     base = call.state.base_url
     if events:

@@ -20,7 +20,7 @@ from tests.emulator.faults import FaultPlan
 from tests.emulator.jobs import ExportJobs
 from tests.emulator.pipeline import Pipeline
 from tests.emulator.plans import Plan, plan_named
-from tests.emulator.ratelimit import RateLimiter
+from tests.emulator.ratelimit import ConcurrencyCap, RateLimiter
 from tests.emulator.state import State
 from tests.emulator.tenant import Tenant, TenantSpec
 
@@ -44,9 +44,12 @@ class _Knob:
 class Emulator:
     """A local Auth0 Management API serving ``tenant``; ``start()`` returns its base URL.
 
-    ``plan`` (free, essentials, professional, enterprise) sets the rate limits, log retention
-    and export availability of that Auth0 plan; explicit rate-limit and retention arguments
-    override the plan's. Without a plan nothing is rate limited and logs are kept 30 days.
+    ``plan`` (a key of ``plans.PLANS``: free, essentials, professional, enterprise,
+    private-cloud-basic, private-cloud-performance) sets the rate limits, log retention and
+    export availability of that Auth0 plan; explicit rate-limit and retention arguments override
+    the plan's. Without a plan nothing is rate limited and logs are kept 30 days.
+    ``max_concurrent_requests`` answers 429 to Management API requests beyond that many in
+    flight, as Private Cloud's per-tenant cap does.
     The remaining keywords are Auth0's undocumented behaviours, see ``behaviour.Behaviour``;
     each is also an attribute that can be changed while serving. A backlog of the tenant log
     for benchmarks is part of the tenant: ``TenantSpec(backlog_events=1_000_000)``.
@@ -58,6 +61,8 @@ class Emulator:
     deleted_user_logs = _Knob()
     expired_checkpoint = _Knob()
     late_log_id_seconds = _Knob()
+    refuse_checkpoints = _Knob()
+    refuse_checkpoints_from = _Knob()
 
     def __init__(
         self,
@@ -87,6 +92,9 @@ class Emulator:
         deleted_user_logs: DeletedUserLogs = "empty",
         expired_checkpoint: ExpiredCheckpoint = "400",
         late_log_id_seconds: float = 0,
+        refuse_checkpoints: bool = False,
+        refuse_checkpoints_from: tuple[str, str] | None = None,
+        max_concurrent_requests: int | None = None,
     ) -> None:
         self.plan: Plan | None = plan_named(plan) if plan is not None else None
         explicit_limits = {
@@ -122,6 +130,7 @@ class Emulator:
             counters=Counters(),
             jobs=ExportJobs(job_pending_polls, export_link_ttl),
             plan=self.plan,
+            concurrency=ConcurrencyCap(max_concurrent_requests),
             behaviour=Behaviour(
                 cap_user_totals=cap_user_totals,
                 ratelimit_reset=ratelimit_reset,
@@ -129,6 +138,8 @@ class Emulator:
                 deleted_user_logs=deleted_user_logs,
                 expired_checkpoint=expired_checkpoint,
                 late_log_id_seconds=late_log_id_seconds,
+                refuse_checkpoints=refuse_checkpoints,
+                refuse_checkpoints_from=refuse_checkpoints_from,
             ),
             latency_ms=latency_ms,
             jitter_ms=jitter_ms,
@@ -178,6 +189,16 @@ class Emulator:
     @jitter_ms.setter
     def jitter_ms(self, value: float) -> None:
         self._state.jitter_ms = value
+
+    @property
+    def max_concurrent_requests(self) -> int | None:
+        """Management API requests in flight at once beyond which Auth0 answers 429 (None: no
+        cap); Private Cloud caps them per tenant."""
+        return self._state.concurrency.limit
+
+    @max_concurrent_requests.setter
+    def max_concurrent_requests(self, value: int | None) -> None:
+        self._state.concurrency.limit = value
 
     @property
     def token_ttl(self) -> float:

@@ -12,7 +12,7 @@ from tests.emulator.counters import Counters
 from tests.emulator.faults import FaultPlan
 from tests.emulator.jobs import ExportJobs
 from tests.emulator.plans import Plan
-from tests.emulator.ratelimit import RateLimiter
+from tests.emulator.ratelimit import ConcurrencyCap, RateLimiter
 from tests.emulator.tenant import Tenant
 
 
@@ -25,6 +25,7 @@ class State:
     counters: Counters
     jobs: ExportJobs
     plan: Plan | None = None
+    concurrency: ConcurrencyCap = field(default_factory=ConcurrencyCap)
     # Replaced whole (never mutated), so a request sees one consistent set of knobs.
     behaviour: Behaviour = field(default_factory=Behaviour)
     latency_ms: float = 0.0

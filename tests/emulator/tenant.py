@@ -27,7 +27,7 @@ from tests.emulator.backlog import Backlog, BacklogEvent
 from tests.emulator.log_ids import format_log_id, ingestion_time
 from tests.emulator.timestamps import iso_ms, parse_time, utcnow
 
-_APP_NAMES = (
+APP_NAMES = (
     "Acme Web", "Acme iOS", "Acme Admin Portal", "Nightly Sync (M2M)", "Billing Service (M2M)",
 )  # fmt: skip
 _USER_HISTORY_DAYS = 730  # users were created over the past ~2 years
@@ -151,6 +151,7 @@ class Tenant:
         seed: int = 0,
         tenant_name: str = "acme-prod",
         history_days: float = 20,
+        clients: Sequence[dict[str, str]] | None = None,
     ) -> None:
         self.now = now
         self.history_days = history_days
@@ -165,7 +166,9 @@ class Tenant:
         self._rng = random.Random(seed)
         self._ctx = payloads.EventContext(
             tenant_name=tenant_name,
-            clients=tuple(payloads.make_client(self._rng, name) for name in _APP_NAMES),
+            clients=tuple(clients)
+            if clients is not None
+            else tuple(payloads.make_client(self._rng, name) for name in APP_NAMES),
         )
         self._users: dict[str, dict[str, Any]] = {}
         self._events: list[StoredEvent] = []  # log_id (ingestion) order
@@ -213,17 +216,10 @@ class Tenant:
                 millis = round(rng.uniform(0, window) * 1000)
                 date = start + timedelta(milliseconds=millis)
                 event = payloads.make_event(rng, tenant._ctx, user, payloads.pick_type(rng), date)
-                drafted.append((date + _indexing_delay(rng), len(drafted), event))
+                drafted.append((date + indexing_delay(rng), len(drafted), event))
         for date, event in tenant._tenant_wide_events(spec, users, created):
-            drafted.append((date + _indexing_delay(rng), len(drafted), event))
-        drafted.sort(key=lambda item: (item[0], item[1]))
-        for ingested_at, _, event in drafted:
-            tenant._store(event, ingested_at, indexed=False)
-        # Sorting once beats tens of thousands of sorted inserts.
-        tenant._by_date = sorted(tenant._events, key=_date_order)
-        for stored in tenant._by_date:
-            if stored.user_id:
-                tenant._by_user.setdefault(stored.user_id, []).append(stored)
+            drafted.append((date + indexing_delay(rng), len(drafted), event))
+        tenant._ingest([(ingested_at, event) for ingested_at, _, event in drafted])
         if spec.backlog_events:
             backlog = Backlog.generate(
                 spec.backlog_events,
@@ -242,6 +238,55 @@ class Tenant:
             )
             tenant.backlog = backlog
         return tenant
+
+    @classmethod
+    def assembled(
+        cls,
+        *,
+        now: datetime,
+        users: Iterable[dict[str, Any]],
+        events: Iterable[tuple[datetime, dict[str, Any]]],
+        seed: int = 0,
+        tenant_name: str = "acme-prod",
+        history_days: float = 20,
+        clients: Sequence[dict[str, str]] | None = None,
+    ) -> tuple[Tenant, list[str]]:
+        """A tenant of exactly ``users`` and ``events``, for scenarios that draft their own.
+
+        ``events`` pairs each payload (without log_id) with the time Auth0 indexed it. Returns
+        the tenant and the log_id each event got, in the order given.
+        """
+        with _gc_paused():
+            tenant = cls(
+                now=parse_time(now),
+                seed=seed,
+                tenant_name=tenant_name,
+                history_days=history_days,
+                clients=clients,
+            )
+            for user in users:
+                if user["user_id"] in tenant._users:
+                    raise ValueError(f"user {user['user_id']!r} is given twice")
+                tenant._users[user["user_id"]] = user
+            return tenant, tenant._ingest(list(events))
+
+    def _ingest(self, drafted: list[tuple[datetime, dict[str, Any]]]) -> list[str]:
+        """Store drafted (indexing time, event) pairs in indexing order, then index them all.
+
+        Returns the log_ids in the order drafted.
+        """
+        order = sorted(range(len(drafted)), key=lambda n: drafted[n][0])
+        log_ids = [""] * len(drafted)
+        for n in order:
+            ingested_at, event = drafted[n]
+            log_ids[n] = self._store(event, ingested_at, indexed=False).log_id
+        # Sorting once beats tens of thousands of sorted inserts.
+        self._by_date = sorted(self._events, key=_date_order)
+        self._by_user = {}
+        for stored in self._by_date:
+            if stored.user_id:
+                self._by_user.setdefault(stored.user_id, []).append(stored)
+        return log_ids
 
     @staticmethod
     def _event_count(spec: TenantSpec, index: int) -> int:
@@ -658,7 +703,7 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _indexing_delay(rng: random.Random) -> timedelta:
+def indexing_delay(rng: random.Random) -> timedelta:
     """Auth0 indexes most events within two seconds, a few only after minutes."""
     if rng.random() < 0.9:
         return timedelta(seconds=rng.uniform(0.05, 2.0))

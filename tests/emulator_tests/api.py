@@ -54,9 +54,16 @@ def follow(emulator: Emulator, url: str) -> requests.Response:
 
 def read_checkpoints(emulator: Emulator, take: int = 100, **params: Any) -> list[str]:
     """log_ids of every page in checkpoint mode, following next links to the empty page."""
+    return [event["log_id"] for event in read_checkpoint_events(emulator, take, **params)]
+
+
+def read_checkpoint_events(
+    emulator: Emulator, take: int = 100, **params: Any
+) -> list[dict[str, Any]]:
+    """Every event of every page in checkpoint mode, following next links to the empty page."""
     response = get(emulator, "/api/v2/logs", take=take, **params)
-    collected: list[str] = []
-    while page := log_ids(response):
+    collected: list[dict[str, Any]] = []
+    while page := response.json():
         collected += page
         response = follow(emulator, next_url(response))
     return collected

@@ -17,6 +17,8 @@ def test_defaults_are_the_documented_or_likeliest_readings():
         deleted_user_logs="empty",
         expired_checkpoint="400",
         late_log_id_seconds=0,
+        refuse_checkpoints=False,
+        refuse_checkpoints_from=None,
     )
 
 
@@ -29,6 +31,7 @@ def test_defaults_are_the_documented_or_likeliest_readings():
         {"retry_after": "yes"},
         {"late_log_id_seconds": -1},
         {"late_log_id_seconds": "5"},
+        {"refuse_checkpoints": "yes"},
     ],
 )
 def test_unknown_knob_values_are_refused(knob):

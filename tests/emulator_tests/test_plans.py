@@ -30,6 +30,8 @@ def create_export(emulator: Emulator) -> requests.Response:
         ("essentials", None, Bucket(100 / 60, 10), Bucket(500 / 60, 40), 5),
         ("professional", None, Bucket(100 / 60, 10), Bucket(500 / 60, 40), 10),
         ("enterprise", Bucket(16, 50), None, None, 30),
+        ("private-cloud-basic", Bucket(50, 50), None, None, 30),
+        ("private-cloud-performance", Bucket(250, 250), None, None, 30),
     ],
 )
 def test_plans_carry_auth0s_published_limits_and_retention(
@@ -102,7 +104,30 @@ def test_free_plan_refuses_user_exports_naming_the_plan(emulator_factory):
     assert "scope" not in body["message"].lower()
 
 
-@pytest.mark.parametrize("plan", ["essentials", "professional", "enterprise"])
+@pytest.mark.parametrize(
+    ("plan", "burst"), [("private-cloud-basic", "50"), ("private-cloud-performance", "250")]
+)
+def test_private_cloud_buckets_hold_as_many_as_their_rate(emulator_factory, plan, burst):
+    emulator = emulator_factory(SMALL, plan=plan)
+    for path in (
+        "/api/v2/users",
+        "/api/v2/logs?take=1",
+        user_logs_path(emulator.tenant.user_ids()[0]),
+    ):
+        assert get(emulator, path).headers["x-ratelimit-limit"] == burst
+    assert emulator.retention_days == 30
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "essentials",
+        "professional",
+        "enterprise",
+        "private-cloud-basic",
+        "private-cloud-performance",
+    ],
+)
 def test_paid_plans_allow_user_exports(emulator_factory, plan):
     assert create_export(emulator_factory(SMALL, plan=plan)).status_code == 201
 

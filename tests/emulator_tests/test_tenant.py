@@ -204,3 +204,20 @@ def test_bulk_added_events_are_served(emulator):
     served = get(emulator, user_logs_path(user_id), per_page=100).json()
     assert {e["log_id"] for e in served} >= set(added)
     assert {e["type"] for e in served if e["log_id"] in added} == {"fp"}
+
+
+def test_an_assembled_tenant_serves_exactly_the_users_and_events_given():
+    generated = Tenant.generate(TenantSpec(users=3, events_per_user=4, seed=8, now=NOW))
+    events = generated.all_events()
+    drafts = [({k: v for k, v in e.items() if k not in ("log_id", "_id")}) for e in events]
+    indexed = [NOW - timedelta(minutes=len(drafts) - n) for n in range(len(drafts))]
+    drafts.reverse()  # given newest first: log_ids follow the indexing times, not this order
+    tenant, given = Tenant.assembled(
+        now=NOW, users=generated.users(), events=list(zip(reversed(indexed), drafts, strict=True))
+    )
+    assert tenant.user_ids() == generated.user_ids()
+    assert given == sorted(given, reverse=True)
+    assert [e["log_id"] for e in tenant.all_events()] == sorted(given)
+    user_id = tenant.user_ids()[0]
+    assert len(tenant.events_for(user_id)) == 4
+    assert {e["log_id"] for e in tenant.events_for(user_id)} <= set(given)

@@ -90,6 +90,21 @@ def test_user_logs_accept_read_logs_users_alone(emulator):
     assert get(emulator, user_logs_path(user_id), token=token).status_code == 200
 
 
+def test_tenant_log_forbids_a_token_with_read_logs_users_alone(emulator):
+    token = emulator.issue_token(scopes=["read:logs_users"])
+    for params in ({"take": 10}, {"q": "type:s", "per_page": 10}):
+        response = get(emulator, "/api/v2/logs", token=token, **params)
+        assert response.status_code == 403
+        assert response.json() == {
+            "statusCode": 403,
+            "error": "Forbidden",
+            "message": "Insufficient scope, expected any of: read:logs",
+            "errorCode": "insufficient_scope",
+        }
+    user_id = emulator.tenant.user_ids()[0]
+    assert get(emulator, user_logs_path(user_id), token=token).status_code == 200
+
+
 def test_user_logs_without_a_logs_scope_are_forbidden(emulator):
     token = emulator.issue_token(scopes=["read:users"])
     response = get(emulator, user_logs_path(emulator.tenant.user_ids()[0]), token=token)
