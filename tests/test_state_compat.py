@@ -6,6 +6,7 @@ from the repository's root ($PWD), each run on its own from no state:
 
     git worktree add /tmp/wt-010 9f6671b   # 0.1.0: the last commit dated 2026-11-26
     git worktree add /tmp/wt-de9 de9acd3
+    git worktree add /tmp/wt-9e3 9e3c89b   # the last pass read by one reader
     .venv/bin/python -m tests.emulator --port 0 --users 12 --events-per-user 100 --seed 1012 \
         --now 2026-11-28T12:00:00Z --retention-days 36500 --write-env emulator.env &
     # cfg.json: domain, api_url, access_token from emulator.env, plus the settings below
@@ -20,6 +21,10 @@ from the repository's root ($PWD), each run on its own from no state:
     state-de9acd3.json            de9acd3, strategy auto, no user_ids: a pass over every user
                                   (log_checkpoint and log_checkpoint_every_user)
     state-de9acd3-per-user.json   de9acd3, strategy per_user, user_ids: every user
+    state-9e3c89b-pass.json       9e3c89b, strategy auto, no user_ids: a pass over every user
+    state-9e3c89b-pass-listed.json  9e3c89b, strategy tenant_scan, user_ids: every user
+    state-9e3c89b-pass-killed.json  9e3c89b, strategy auto, no user_ids: the fourth STATE
+                                  line of that pass (a run killed after it), not the last
 """
 
 from __future__ import annotations
@@ -64,11 +69,15 @@ RELEASED_STATES = [
     pytest.param("state-0.1.0-tenant-scan.json", id="0.1.0-tenant-scan"),
     pytest.param("state-de9acd3.json", id="de9acd3-pass"),
     pytest.param("state-de9acd3-per-user.json", id="de9acd3-per-user"),
+    pytest.param("state-9e3c89b-pass.json", id="9e3c89b-pass"),
+    pytest.param("state-9e3c89b-pass-listed.json", id="9e3c89b-pass-listed"),
 ]
 STATES_WITH_A_POSITION = [
     pytest.param("state-0.1.0-tenant-scan.json", False, id="0.1.0-tenant-scan"),
     pytest.param("state-de9acd3.json", True, id="de9acd3-pass"),
     pytest.param("state-de9acd3-per-user.json", False, id="de9acd3-per-user"),
+    pytest.param("state-9e3c89b-pass.json", True, id="9e3c89b-pass"),
+    pytest.param("state-9e3c89b-pass-listed.json", False, id="9e3c89b-pass-listed"),
 ]
 
 
@@ -232,3 +241,28 @@ def test_a_pass_after_0_1_0_starts_at_the_oldest_bookmark_not_the_oldest_event(r
     assert released_tenant.counters.requests(endpoint="logs") <= len(retained_since) // 100 + 3
     assert len(retained_since) // 100 + 3 < FIRST_PASS_PAGES
     assert bookmarks(result.final_state) == bookmarks_after(marks, new)
+
+
+@pytest.mark.parametrize("strategy", ["auto", "tenant_scan"])
+def test_a_pass_killed_midway_by_the_last_release_resumes_where_it_stopped(
+    released_tenant, strategy
+):
+    state = released_state("state-9e3c89b-pass-killed.json")
+    position = state["bookmarks"]["user_logs"]["log_checkpoint"]
+    events = released_tenant.tenant.all_events()
+    rest = {e["log_id"] for e in events if e["log_id"] > position}
+    assert 0 < len(rest) < len(events)  # the fixture stopped midway
+
+    result = run_sync(tap_config(released_tenant, strategy=strategy), state=state)
+
+    delivered = result.log_ids()
+    assert len(delivered) == len(set(delivered))
+    if strategy == "tenant_scan":  # from the position on, and not one event before it
+        assert sorted(delivered) == sorted(rest)
+    else:  # `auto` may read these twelve users one by one, from their bookmarks
+        assert rest <= set(delivered)
+    assert_in_the_released_shape(result.final_state, every_user=True)
+    assert bookmarks(result.final_state) == {
+        user: released_tenant.tenant.events_for(user)[0]["date"]
+        for user in released_tenant.tenant.user_ids()
+    }
