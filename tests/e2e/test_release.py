@@ -146,6 +146,16 @@ def test_the_license_text_ships_in_the_wheel_and_the_sdist(dist: Dist) -> None:
         assert member.read() == license_text
 
 
+def test_the_sdist_holds_the_docs_pages(dist: Dist) -> None:
+    pages = {f"docs/{page.name}" for page in (REPO_ROOT / "docs").glob("*.md")}
+    with tarfile.open(dist.sdist) as sdist:
+        prefix = f"tap_auth0_userlogs-{VERSION}/"
+        names = {name.removeprefix(prefix) for name in sdist.getnames()}
+
+    assert pages
+    assert pages <= names
+
+
 def test_installed_wheel_reports_its_version_and_settings(installed: Path, tmp_path) -> None:
     about = json.loads(run_installed(installed, tmp_path, "--about", "--format=json"))
 
