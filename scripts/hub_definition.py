@@ -7,6 +7,10 @@ file differs from what this prints. Users add the extractor with
 
 (or the file's raw URL), and get every setting with its kind, label, description and whether it
 is sensitive, which Meltano keeps out of meltano.yml.
+
+The file is what Meltano Hub accepts: the keys its schema requires (`variant`, `quality`), and
+every mapping's keys in alphabetical order, as its yamllint config (`key-ordering`) wants.
+Lists keep their order: the settings stay in the tap's order.
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ HEADER = (
     "# `tap-auth0-userlogs --about --format=json` (a test fails while it is stale).\n"
     "#   meltano add extractor tap-auth0-userlogs --from-ref meltano-hub.yml\n"
 )
+# The Hub names a variant after its maintainer (the repository's owner). pyproject.toml names
+# neither a repository nor an author yet: change this when the repository is published.
+VARIANT = "auth0-userlogs"
+# The Hub's rating for a connector without usage data yet ("No Data" in Meltano's docs).
+QUALITY = "unknown"
 # Not in the settings' JSON schema: exactly one way to authenticate (settings.auth_problem).
 SETTINGS_GROUP_VALIDATION = [["domain", "access_token"], ["domain", "client_id", "client_secret"]]
 # Meltano's kind for each JSON schema type.
@@ -94,6 +103,9 @@ def definition(info: dict[str, Any]) -> dict[str, Any]:
         "keywords": ["meltano_sdk", "auth0"],
         "pip_url": info["name"],
         "executable": info["name"],
+        "variant": VARIANT,
+        "quality": QUALITY,
+        "supported_python_versions": info["supported_python_versions"],
         "capabilities": info["capabilities"],
         "settings_group_validation": SETTINGS_GROUP_VALIDATION,
         "settings": [setting(name, prop) for name, prop in info["settings"]["properties"].items()],
@@ -103,7 +115,7 @@ def definition(info: dict[str, Any]) -> dict[str, Any]:
 def render() -> str:
     """The whole file, as it should be."""
     body = yaml.safe_dump(
-        definition(about()), sort_keys=False, allow_unicode=True, width=90, indent=2
+        definition(about()), sort_keys=True, allow_unicode=True, width=90, indent=2
     )
     return HEADER + body
 

@@ -22,7 +22,7 @@ INSTALL_TIMEOUT_SECONDS = 600
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The many-tenants runs' pace against each tenant's rate limit, for the README."""
+    """The many-tenants runs' pace against each tenant's rate limit, for docs/many-tenants.md."""
     if FIGURES:
         terminalreporter.section("many tenants figures")
         for line in FIGURES:

@@ -1,8 +1,8 @@
-"""Several emulated tenants in one Meltano project: the README's `inherit_from` extractors.
+"""Several emulated tenants in one Meltano project: the `inherit_from` extractors of the docs.
 
-The project is this repository's meltano.yml plus the tenant extractors of the README's
-"Many tenants" section, written to a temporary folder and run on the plugins already
-installed in .meltano/, so the README's configuration is what the tests run.
+The project is this repository's meltano.yml plus the tenant extractors of
+docs/many-tenants.md, written to a temporary folder and run on the plugins already installed in
+.meltano/, so the documented configuration is what the tests run.
 """
 
 from __future__ import annotations
@@ -17,26 +17,21 @@ import yaml
 from tests.e2e.meltano_cli import EXTRACTOR, REPO_ROOT
 from tests.emulator import Emulator
 
-README_SECTION = "## Many tenants"
-# Printed at the end of the test session (tests/e2e/conftest.py), for the README's figures.
+MANY_TENANTS_PAGE = REPO_ROOT / "docs" / "many-tenants.md"
+# Printed at the end of the test session (tests/e2e/conftest.py), for the page's figures.
 FIGURES: list[str] = []
 
 
-def _readme_section() -> str:
-    text = (REPO_ROOT / "README.md").read_text()
-    return text.split(f"\n{README_SECTION}\n", 1)[1].split("\n## ", 1)[0]
-
-
-def readme_tenant_extractors() -> list[dict[str, Any]]:
-    """The extractors that inherit from the tap in the README's meltano.yml for many tenants."""
-    block = _readme_section().split("```yaml\n", 1)[1].split("```", 1)[0]
+def documented_tenant_extractors() -> list[dict[str, Any]]:
+    """The extractors that inherit from the tap in the page's first meltano.yml block."""
+    block = MANY_TENANTS_PAGE.read_text().split("```yaml\n", 1)[1].split("```", 1)[0]
     extractors = yaml.safe_load(block)["plugins"]["extractors"]
     return [e for e in extractors if e.get("inherit_from") == EXTRACTOR]
 
 
-def readme_sql_blocks() -> list[str]:
-    """The SQL blocks of the README's "Many tenants" section, in order."""
-    return [block.split("```", 1)[0] for block in _readme_section().split("```sql\n")[1:]]
+def documented_sql_blocks() -> list[str]:
+    """The page's SQL blocks (the key migration), in order."""
+    return [b.split("```", 1)[0] for b in MANY_TENANTS_PAGE.read_text().split("```sql\n")[1:]]
 
 
 def write_project(folder: Path, extractors: list[dict[str, Any]]) -> Path:

@@ -1,8 +1,8 @@
-"""A warehouse loaded before `tenant_domain` (keyed on log_id) migrates as the README says.
+"""A warehouse keyed on log_id before `tenant_domain` migrates as docs/many-tenants.md says.
 
 The earlier table is made the way the earlier version made it, through the loaders: a stream
 map drops `tenant_domain` and keys `user_logs` on `log_id` alone. The next run, with the
-tenant column, fails on the old primary key and loses nothing; the README's SQL migrates the
+tenant column, fails on the old primary key and loses nothing; the page's SQL migrates the
 table; the run after it loads every event, and a second tenant with the same log_ids then
 loads alongside the first.
 """
@@ -24,19 +24,19 @@ from tests.e2e.pipeline import (
     selected_users,
     tap_settings,
 )
-from tests.e2e.tenants import parse_moment, readme_sql_blocks, readme_tenant_extractors
+from tests.e2e.tenants import documented_sql_blocks, documented_tenant_extractors, parse_moment
 from tests.e2e.warehouses import DuckDBWarehouse, PostgresWarehouse, Warehouse
 from tests.emulator import Emulator
 
 LOADERS = ["target-duckdb", "target-postgres"]
 # What the earlier version emitted: no tenant column, a key on log_id alone.
 EARLIER_VERSION = {"user_logs": {"__key_properties__": ["log_id"], "tenant_domain": None}}
-# Where the README's migration says what each loader failed with.
+# Where the documented migration says what each loader failed with.
 KEY_ERRORS = {
     "target-duckdb": "violates primary key constraint",
     "target-postgres": 'violates unique constraint "user_logs_pkey"',
 }
-# The loader's own duckdb (1.0.0) runs the README's DuckDB statements, as the README says.
+# The loader's own duckdb (1.0.0) runs the documented DuckDB statements, as the page says.
 LOADER_PYTHON = REPO_ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
 
 
@@ -73,9 +73,9 @@ def migration(
         database = cluster.create_database("migrating", "migrating-password", "auth0_migrating")
         warehouse = PostgresWarehouse(database)
         target = postgres_settings(database)
-    # The README's SQL names the first tenant of its meltano.yml.
-    domain = readme_tenant_extractors()[0]["config"]["domain"]
-    postgres_sql, duckdb_before_run, duckdb_after_run = readme_sql_blocks()
+    # The page's SQL names the first tenant of its meltano.yml.
+    domain = documented_tenant_extractors()[0]["config"]["domain"]
+    postgres_sql, duckdb_before_run, duckdb_after_run = documented_sql_blocks()
     with Emulator(TENANT, domain=domain) as emulator:
         users = selected_users(emulator)
         settings = {**tap_settings(emulator, users), **target}

@@ -1,4 +1,4 @@
-"""Two tenants, one Meltano project, one warehouse: the README's `inherit_from` extractors.
+"""Two tenants, one Meltano project, one warehouse: docs/many-tenants.md's extractors.
 
 Both emulated tenants are generated from the same seed at the same instant, so they hold the
 very same log_ids: a warehouse keyed on log_id alone would keep one tenant's row of each. They
@@ -27,9 +27,9 @@ from tests.e2e.tenants import (
     FIGURES,
     EmulatedTenant,
     Pace,
+    documented_tenant_extractors,
     pace_of,
     parse_moment,
-    readme_tenant_extractors,
     write_project,
 )
 from tests.e2e.warehouses import DuckDBWarehouse, PostgresWarehouse, Warehouse
@@ -101,7 +101,7 @@ def project(
         database = cluster.create_database("tenants", "tenants-password", "auth0_tenants")
         warehouse = PostgresWarehouse(database)
         target = postgres_settings(database)
-    extractors = readme_tenant_extractors()
+    extractors = documented_tenant_extractors()
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     emulators = [
         Emulator(
@@ -197,7 +197,7 @@ def test_no_row_is_lost_to_a_key_collision(first_run: Run) -> None:
 
 
 def test_rows_name_the_configured_domain_of_their_tenant(first_run: Run) -> None:
-    domains = {e["config"]["domain"] for e in readme_tenant_extractors()}
+    domains = {e["config"]["domain"] for e in documented_tenant_extractors()}
     assert set(first_run.loaded) == domains
 
 

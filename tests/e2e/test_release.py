@@ -15,7 +15,9 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
 import venv
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +128,32 @@ def test_wheel_holds_the_package_and_no_tests(dist: Dist) -> None:
     assert "tap_auth0_userlogs/events/type_codes.tsv" in names
     assert "tests/" not in names
     assert dist.wheel.name == f"tap_auth0_userlogs-{VERSION}-py3-none-any.whl"
+
+
+def test_the_license_text_ships_in_the_wheel_and_the_sdist(dist: Dist) -> None:
+    license_text = (REPO_ROOT / "LICENSE").read_bytes()
+    assert b"Apache License" in license_text
+    assert b"Version 2.0, January 2004" in license_text
+    dist_info = f"tap_auth0_userlogs-{VERSION}.dist-info"
+    with zipfile.ZipFile(dist.wheel) as wheel:
+        assert wheel.read(f"{dist_info}/licenses/LICENSE") == license_text
+        metadata = wheel.read(f"{dist_info}/METADATA").decode()
+    assert "License-Expression: Apache-2.0" in metadata
+    assert "License-File: LICENSE" in metadata
+    with tarfile.open(dist.sdist) as sdist:
+        member = sdist.extractfile(f"tap_auth0_userlogs-{VERSION}/LICENSE")
+        assert member is not None
+        assert member.read() == license_text
+
+
+def test_the_sdist_holds_the_docs_pages(dist: Dist) -> None:
+    pages = {f"docs/{page.name}" for page in (REPO_ROOT / "docs").glob("*.md")}
+    with tarfile.open(dist.sdist) as sdist:
+        prefix = f"tap_auth0_userlogs-{VERSION}/"
+        names = {name.removeprefix(prefix) for name in sdist.getnames()}
+
+    assert pages
+    assert pages <= names
 
 
 def test_installed_wheel_reports_its_version_and_settings(installed: Path, tmp_path) -> None:
