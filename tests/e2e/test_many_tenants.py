@@ -32,7 +32,7 @@ from tests.e2e.tenants import (
     parse_moment,
     write_project,
 )
-from tests.e2e.warehouses import DuckDBWarehouse, PostgresWarehouse, Warehouse
+from tests.e2e.warehouses import SCHEMA, DuckDBWarehouse, PostgresWarehouse, Warehouse
 from tests.emulator import Emulator, TenantSpec
 
 LOADERS = ["target-duckdb", "target-postgres"]
@@ -99,6 +99,10 @@ def project(
         target = duckdb_settings(tmp / "warehouse.duckdb")
     else:
         database = cluster.create_database("tenants", "tenants-password", "auth0_tenants")
+        # As docs/many-tenants.md advises: two loads starting together on a new database
+        # would both try to create the schema, and one would fail.
+        with database.connect() as conn:
+            conn.execute(f"CREATE SCHEMA {SCHEMA}")
         warehouse = PostgresWarehouse(database)
         target = postgres_settings(database)
     extractors = documented_tenant_extractors()
