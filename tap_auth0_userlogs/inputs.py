@@ -22,6 +22,7 @@ from tap_auth0_userlogs.singer.stored_state import (
     POSITION_KEY,
     PROGRESS_KEY,
     REPLICATION_KEY,
+    SPANS_KEY,
 )
 from tap_auth0_userlogs.singer.stream_names import STREAMS, USER_LOGS
 
@@ -35,6 +36,7 @@ _USER_LOGS_STATE_KEYS = frozenset(
         PROGRESS_KEY,
         POSITION_KEY,
         EVERY_USER_KEY,
+        SPANS_KEY,
     }
 )
 # Top-level keys of a Singer state (singer-python taps also write `currently_syncing`).
@@ -251,6 +253,15 @@ def _user_logs_state_problem(stream_state: dict[str, t.Any]) -> str | None:
         return (
             f"The state's bookmarks for 'user_logs' hold {names}, which this tap never writes: "
             "expected one bookmark per user under 'partitions'"
+        )
+    spans = stream_state.get(SPANS_KEY, [])
+    if not isinstance(spans, list) or not all(
+        isinstance(span, list) and len(span) == 2 and all(isinstance(p, str) for p in span)
+        for span in spans
+    ):
+        return (
+            f"The state's {SPANS_KEY!r} of 'user_logs' is not a list of [after, upto] log_id "
+            "pairs: expected a state this tap wrote"
         )
     partitions = stream_state.get("partitions", [])
     if not isinstance(partitions, list):

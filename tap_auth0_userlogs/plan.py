@@ -7,17 +7,23 @@ whoever they belong to). `auto` estimates both and takes the cheaper; `per_user`
 every selected user; else, when every selected user has a bookmark (state written user by
 user, by this release or an earlier one), from the oldest bookmark less the look-back; else
 from `start_date` (or the oldest event Auth0 keeps). Selected users the stored position does
-not cover are first read one by one, up to where the pass begins.
+not cover are first read one by one, up to where the pass begins. Where Auth0 refuses
+checkpoint reads of its log altogether, listed users are read one by one, and a pass over
+every user searches the tenant's log instead.
 """
 
 from __future__ import annotations
 
 import datetime
 import math
+import typing as t
 from dataclasses import dataclass
 
 from tap_auth0_userlogs.auth0.endpoints import MAX_PAGE_SIZE
 from tap_auth0_userlogs.events.log_ids import log_id_at, log_id_time
+
+if t.TYPE_CHECKING:
+    from tap_auth0_userlogs.events.coverage import Span
 
 # Estimating a pass costs a request (the newest events). Below this many selected users that
 # request alone would exceed a tenth of reading them one by one, so `auto` does not ask.
@@ -43,6 +49,10 @@ class Inputs:
     # With no position, the oldest per-user cutoff (bookmark less the look-back) when every
     # selected user has a bookmark: what reading them one by one would read back to.
     bookmarked_since: datetime.datetime | None = None
+    # Spans beyond the position that a killed pass read already.
+    spans: tuple[Span, ...] = ()
+    # Auth0 answered 400 to checkpoint reads from the pass's start and from near now.
+    checkpoint_refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,12 @@ class Plan:
     backfill: tuple[str, ...] = ()  # users read one by one before the pass
     # The pass starts where earlier runs read up to, so the log held events there.
     resumes: bool = False
+    # Spans beyond `pass_from` that are out already, not to be read again.
+    pass_beyond: tuple[Span, ...] = ()
+    # The log's estimated events a second over the pass's span (None: not estimated).
+    events_per_second: float | None = None
+    # Auth0 refuses checkpoint reads: the pass searches the log instead.
+    search_only: bool = False
     per_user_requests: int | None = None
     pass_requests: int | None = None
     reason: str = ""
@@ -136,6 +152,8 @@ def choose(inputs: Inputs) -> Plan:
     """The cheaper way, unless the strategy names one."""
     if inputs.strategy == "per_user":
         return Plan(tenant_pass=False, reason="strategy 'per_user'")
+    if inputs.checkpoint_refused and not inputs.every_user:
+        return Plan(tenant_pass=False, reason="Auth0 refuses to read its log in checkpoint mode")
     if inputs.strategy == "auto" and not worth_surveying("auto", inputs.users):
         return Plan(tenant_pass=False, reason=f"{inputs.users} users: one by one is cheapest")
     position, since = pass_start(inputs)
@@ -148,11 +166,15 @@ def choose(inputs: Inputs) -> Plan:
             else f"about {pass_cost} requests through the tenant's log against at least "
             f"{per_user_cost} reading users one by one"
         )
+        span = (inputs.now - since).total_seconds()
         return Plan(
             tenant_pass=True,
             pass_from=position,
             backfill=inputs.uncovered,
             resumes=inputs.position is not None or inputs.bookmarked_since is not None,
+            pass_beyond=inputs.spans if inputs.position is not None else (),
+            events_per_second=estimated_events(inputs, since) / span if span > 0 else None,
+            search_only=inputs.checkpoint_refused,
             reason=reason,
             per_user_requests=per_user_cost,
             pass_requests=pass_cost,

@@ -19,6 +19,7 @@ from http import HTTPStatus
 from tap_auth0_userlogs.auth0.endpoints import MAX_PAGE_SIZE
 from tap_auth0_userlogs.auth0.errors import ClientError
 from tap_auth0_userlogs.events.dates import parse_date, utc_now
+from tap_auth0_userlogs.events.log_ids import log_id_at
 from tap_auth0_userlogs.plan import Inputs, Plan, choose, cutoff, pass_start, worth_surveying
 from tap_auth0_userlogs.sources.tenant_log import LogPage, PositionRefused, TenantLog
 from tap_auth0_userlogs.sources.users import UserDiscovery
@@ -27,6 +28,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Mapping
 
     from tap_auth0_userlogs.auth0.session import TenantSession
+    from tap_auth0_userlogs.events.coverage import Span
     from tap_auth0_userlogs.settings import Settings
 
 logger = logging.getLogger("tap-auth0-userlogs.survey")
@@ -38,6 +40,8 @@ class StoredProgress:
 
     # The stored pass position, when it covers this run's selection of users.
     position: str | None
+    # The spans beyond that position a killed pass read already.
+    spans: tuple[Span, ...]
     # user_id -> the `date` bookmark of each user that has one.
     bookmarks: Mapping[str, str]
     # user_id -> the pass position that user's events are in sync with.
@@ -129,11 +133,12 @@ class Surveyor:
                 # The pass's own first page: it tells the rate where the pass would begin.
                 try:
                     self._first_pass_page = log.first_page(pass_start(inputs)[0])
-                except PositionRefused:
+                except PositionRefused as refused:
                     # Older than Auth0 keeps: what is read instead begins at the oldest event,
                     # so its rate there is the one to count with, not the newest events'.
                     oldest_page = oldest_page or log.oldest_page()
                     first_dates = tuple(parse_date(e["date"]) for e in oldest_page)
+                    inputs = self._checked_near_now(inputs, refused)
         except ClientError as error:
             if strategy == "tenant_scan" or error.reply.status_code != HTTPStatus.FORBIDDEN:
                 raise
@@ -145,6 +150,23 @@ class Surveyor:
         if first_dates is not None:
             inputs = dataclasses.replace(inputs, first_page_dates=first_dates)
         return choose(inputs)
+
+    def _checked_near_now(self, inputs: Inputs, refused: PositionRefused) -> Inputs:
+        """After a refused start, whether Auth0 reads its log in checkpoint mode at all: one
+        more request, from the look-back before now, where a pass refused at its start
+        would read on."""
+        try:
+            self._log.first_page(log_id_at(inputs.now - self._settings.lookback))
+        except PositionRefused:
+            if not self._settings.every_user:
+                logger.warning(
+                    "Auth0 refuses to read its log in checkpoint mode (%s): reading the %d "
+                    "listed users one by one",
+                    refused,
+                    len(self._listed_users),
+                )
+            return dataclasses.replace(inputs, checkpoint_refused=True)
+        return inputs
 
     def _inputs(
         self,
@@ -176,6 +198,7 @@ class Surveyor:
             newest_dates=newest,
             oldest_retained=oldest,
             bookmarked_since=None if position else self._resume_since,
+            spans=self._stored.spans,
         )
 
     @cached_property

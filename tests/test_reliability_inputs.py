@@ -87,7 +87,7 @@ BAD_SETTINGS = [
     ("request_timeout", {"request_timeout": 601}),
     ("request_timeout", {"request_timeout": "30"}),
     ("max_concurrency", {"max_concurrency": 0}),
-    ("max_concurrency", {"max_concurrency": 33}),
+    ("max_concurrency", {"max_concurrency": 129}),
     ("max_concurrency", {"max_concurrency": "4"}),
     ("strategy", {"strategy": "fastest"}),
     ("strategy", {"strategy": ""}),

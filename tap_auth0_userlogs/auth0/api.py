@@ -167,7 +167,7 @@ class ManagementAPI:
                 authenticated, timeout=self.timeout, allow_redirects=False, stream=True
             )
         except BaseException:
-            self.governor.unanswered()
+            self.governor.unanswered(seq)
             raise
         self.governor.observe(response.headers, seq)
         return Reply.read(response, seq)

@@ -18,11 +18,16 @@ hides refill), which lifts the estimate on a bucket of two that is full every ot
 A 429 slows the bucket gate; `Retry-After` holds every request back.
 Until the first answer tells it the bucket's size, it can let only a few requests out (a Free
 tenant's bucket holds two). Thread-safe: one governor serves every concurrent worker.
+
+It also says how many requests are worth keeping in flight (`in_flight_needed`): enough to
+spend the pace over one round trip, which it measures from each request's send to its answer,
+plus one; never more than the bucket holds.
 """
 
 from __future__ import annotations
 
 import collections
+import math
 import random
 import threading
 import time
@@ -56,6 +61,11 @@ LONGEST_SINGLE_SLEEP = 0.5
 NEGLIGIBLE_WAIT = 1e-6
 # How often a request held back until the first answer looks again.
 OPENING_POLL_SECONDS = 0.02
+# Weight of a new round trip in the running estimate.
+ROUND_TRIP_WEIGHT = 0.2
+# Requests in flight where Auth0 sends no rate-limit headers (it always does; an emulator or a
+# proxy may not): one answered while the next is on its way.
+IN_FLIGHT_WITHOUT_LIMIT = 2
 
 
 def _header_number(headers: Mapping[str, str], name: str) -> float | None:
@@ -121,8 +131,11 @@ class RateLimitGovernor:
         self._probed_at = float("-inf")
         self._slowed_at = float("-inf")
         self._hold_until = float("-inf")
+        self._sent_at: dict[int, float] = {}
         # The refill measured from the headers; None until a span has measured it.
         self.refill_per_second: float | None = None
+        # Seconds from a request's send to its answer, as a running estimate.
+        self.round_trip: float | None = None
         self.waited_seconds = 0.0
         self.rate_limited = 0
 
@@ -151,6 +164,7 @@ class RateLimitGovernor:
             if wait > NEGLIGIBLE_WAIT:
                 return None, min(wait, self._max_wait)
             self._sent += 1
+            self._sent_at[self._sent] = now
             if self._limit is not None:
                 self._allowance -= 1
             if not self._answered:
@@ -167,6 +181,7 @@ class RateLimitGovernor:
         with self._lock:
             now = self._clock()
             self._answered = True
+            self._time_round_trip(seq, now)
             if limit is not None and limit > 0:
                 if self._limit is None:
                     # The first answer: the bucket's size is the first burst we may spend.
@@ -186,9 +201,11 @@ class RateLimitGovernor:
             self._latest = reading
             self._learn_refill(reading)
 
-    def unanswered(self) -> None:
-        """A request ended without an answer (a connection error, a timeout)."""
+    def unanswered(self, seq: int | None = None) -> None:
+        """Request `seq` ended without an answer (a connection error, a timeout)."""
         with self._lock:
+            if seq is not None:
+                self._sent_at.pop(seq, None)
             if not self._answered:
                 self._opening_in_flight -= 1
 
@@ -214,10 +231,43 @@ class RateLimitGovernor:
                 base = min(base, until_reset)
         return min(base + self._random.uniform(0, JITTER_SHARE * base), self._max_wait)
 
+    def in_flight_needed(self, cap: int) -> int:
+        """How many requests to keep in flight: the pace times the round trip, plus one.
+
+        Never more than the bucket holds (a burst beyond it is refused) nor `cap`. Until the
+        refill is measured, the bucket's size per second stands for it: that over-estimates
+        only the small buckets (Essentials: 10 against 100 a minute), whose round trips need
+        few requests in flight anyway.
+        """
+        with self._lock:
+            if not self._answered or self.round_trip is None:
+                return 1
+            limit = self._limit
+            if limit is None:
+                return min(cap, IN_FLIGHT_WITHOUT_LIMIT)
+            rate = self.refill_per_second or float(limit)
+            rate *= self._probe * (1.0 - self._headroom)
+            if self._max_per_second:
+                rate = min(rate, self._max_per_second)
+            needed = math.ceil(rate * self.round_trip) + 1
+        return max(1, min(needed, limit, cap))
+
     def record_wait(self, seconds: float) -> None:
         """Count time spent waiting on the rate limit."""
         with self._lock:
             self.waited_seconds += seconds
+
+    def _time_round_trip(self, seq: int, now: float) -> None:
+        sent = self._sent_at.pop(seq, None)
+        if sent is None:
+            return
+        took = now - sent
+        previous = self.round_trip
+        self.round_trip = (
+            took
+            if previous is None
+            else (1 - ROUND_TRIP_WEIGHT) * previous + ROUND_TRIP_WEIGHT * took
+        )
 
     def _opening_wait(self) -> float:
         limit = self._opening_limit

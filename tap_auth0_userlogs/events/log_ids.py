@@ -37,3 +37,12 @@ def log_id_order(log_id: str) -> tuple[int, str]:
 def is_after(log_id: str, position: str) -> bool:
     """Whether `log_id` comes after `position` in the tenant's log."""
     return log_id_order(log_id) > log_id_order(position)
+
+
+def held_back(position: str, margin: datetime.timedelta) -> str:
+    """`position`, moved `margin` earlier, for events Auth0 may file below served log_ids."""
+    moment = log_id_time(position)
+    if not margin or moment is None:
+        return position
+    earlier = log_id_at(moment - margin)
+    return min(position, earlier, key=log_id_order)

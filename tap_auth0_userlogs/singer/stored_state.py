@@ -1,8 +1,9 @@
 """`user_logs`'s state: what earlier runs left, and what this run moves forward.
 
 The state is singer-sdk's partitioned shape plus the pass position: on the stream, the position
-in the tenant's log (every event up to it is out; the name predates passes) and whether it
-covers every user of the tenant (a run with neither user_ids nor user_query); on each
+in the tenant's log (every event up to it is out; the name predates passes), whether it
+covers every user of the tenant (a run with neither user_ids nor user_query) and, while a pass
+read in slices is unfinished, the spans beyond the position that are out already; on each
 partition, the user's `date` bookmark and the position that user is in sync with. The keys
 keep the names 0.1.0 wrote (tests/test_state_compat.py).
 """
@@ -18,10 +19,12 @@ if t.TYPE_CHECKING:
     import datetime
     from collections.abc import Iterable, Mapping
 
+    from tap_auth0_userlogs.events.coverage import Span
     from tap_auth0_userlogs.singer.partition_state import IndexedStateManager
 
 POSITION_KEY = "log_checkpoint"
 EVERY_USER_KEY = "log_checkpoint_every_user"
+SPANS_KEY = "log_checkpoint_spans"
 BOOKMARK_KEY = "replication_key_value"
 # The replication key every bookmark is on.
 REPLICATION_KEY = "date"
@@ -38,6 +41,11 @@ def covering_position(stream_state: Mapping[str, t.Any], every_user: bool) -> st
         return position
     # It names some users only: a run over every user must start again from the start.
     return None if every_user else position
+
+
+def stored_spans(stream_state: Mapping[str, t.Any]) -> tuple[Span, ...]:
+    """The spans beyond the position that a pass read before it stopped."""
+    return tuple((after, upto) for after, upto in stream_state.get(SPANS_KEY) or ())
 
 
 def by_user(stream_state: Mapping[str, t.Any], key: str) -> dict[str, t.Any]:
@@ -59,8 +67,10 @@ class UserLogsState:
     def stored(self, every_user: bool) -> StoredProgress:
         """What earlier runs left, for the survey."""
         stream_state = self._manager.stream_state
+        position = covering_position(stream_state, every_user)
         return StoredProgress(
-            position=covering_position(stream_state, every_user),
+            position=position,
+            spans=stored_spans(stream_state) if position else (),
             bookmarks={
                 user: mark for user, mark in by_user(stream_state, BOOKMARK_KEY).items() if mark
             },
@@ -102,6 +112,15 @@ class UserLogsState:
             if not current or is_later(date, current):
                 state["replication_key"] = REPLICATION_KEY
                 state[BOOKMARK_KEY] = date
+
+    def set_spans(self, spans: Iterable[Span]) -> None:
+        """The spans beyond the position that are out (none: the key goes, as 0.1.0 wrote)."""
+        stream_state = self._manager.stream_state
+        stored = [[after, upto] for after, upto in spans]
+        if stored:
+            stream_state[SPANS_KEY] = stored
+        else:
+            stream_state.pop(SPANS_KEY, None)
 
     def set_position(self, position: str, users: Iterable[str] | None) -> None:
         """Store the pass position and whom it covers (None: every user of the tenant)."""

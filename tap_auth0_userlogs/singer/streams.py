@@ -174,8 +174,12 @@ class UserLogsStream(LogEventRecords):
                 session.api, session.base_url, settings.page_size, session.progress
             )
             users = (self._user_cutoff(p["user_id"]) for p in self.partitions or ())
+            governor, cap = session.governor, settings.max_concurrency
             self._users_reader = PrefetchingReader(
-                reader, users, concurrency=settings.max_concurrency
+                reader,
+                users,
+                in_flight=lambda: governor.in_flight_needed(cap),
+                max_in_flight=cap,
             )
         return self._users_reader
 

@@ -1,13 +1,11 @@
 """The tenant's log in checkpoint mode (`/api/v2/logs?from=…&take=100`): every event of every
-user, 100 a request, in log_id order, with no result cap.
+user, 100 a request, in log_id order, with no result cap; and by date-window search.
 
-A pass streams pages as they arrive, each with the position after it (the last log_id it
-holds), so the caller can emit, write STATE and resume mid-pass. A pass can start from a
-stored position or from a time: a log_id is `900` + YYYYMMDDhhmmss + digits (undocumented,
-seen in real data), so `900` + a time + zeros sorts before every event ingested in that
-second, as Elastic's Auth0 integration starts its passes. Auth0 orders checkpoint mode by
-log_id "rather than log generation time, to prevent skipping past records due to Auth0
-system delays": an event indexed late gets a later log_id, so a pass needs no look-back.
+Pages stream as they arrive, each with the position after it (the last log_id it holds), so
+the caller can emit, write STATE and resume mid-pass. Reading can start from a stored position
+or from a time (`events.log_ids.log_id_at`). Auth0 orders checkpoint mode by log_id "rather
+than log generation time, to prevent skipping past records due to Auth0 system delays": an
+event indexed late gets a later log_id, so a pass needs no look-back.
 """
 
 from __future__ import annotations
@@ -37,7 +35,11 @@ logger = logging.getLogger("tap-auth0-userlogs.tenant_log")
 
 
 class PositionRefused(Exception):
-    """Auth0 refused to read from a position (400): older than the tenant's log retention."""
+    """Auth0 answered 400 to a checkpoint read: older than its log retention, or refused."""
+
+    def __init__(self, position: str, message: str) -> None:
+        super().__init__(message)
+        self.position = position
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,8 @@ class TenantLog:
         """Every event after `position`, page by page, until Auth0 answers an empty page.
 
         A short page only means "no more yet": the log is read to its end when a page comes
-        back empty. Raises PositionRefused when Auth0 answers 400 to the first request.
-        `first` is the first page, when it was read already (to estimate the pass).
+        back empty. Raises PositionRefused, naming the position, when Auth0 answers 400 to a
+        request. `first` is the first page, when it was read already (to estimate the pass).
         """
         if first is not None:
             if not first.events:
@@ -73,17 +75,15 @@ class TenantLog:
             yield first
             position = first.position
         url, params = self._url, {"from": position, "take": MAX_PAGE_SIZE}
-        first_request = first is None
         while True:
             try:
                 reply = self._api.get(
                     url, params, endpoint="logs", scopes=TENANT_LOG_SCOPES, decode=decode_page
                 )
             except ClientError as error:
-                if first_request and error.reply.status_code == HTTPStatus.BAD_REQUEST:
-                    raise PositionRefused(str(error)) from None
+                if error.reply.status_code == HTTPStatus.BAD_REQUEST:
+                    raise PositionRefused(position, str(error)) from None
                 raise
-            first_request = False
             events = _events_of(reply)
             if not events:
                 return
@@ -108,7 +108,7 @@ class TenantLog:
         self, since: datetime.datetime, until: datetime.datetime
     ) -> Iterator[list[dict[str, t.Any]]]:
         """Every event dated in [since, until], newest first, through date-window searches,
-        for spans Auth0 will not start a pass from."""
+        for spans Auth0 will not read in checkpoint mode."""
         return search_pages(
             self._api, self._base_url, None, since=since, until=until, scopes=TENANT_LOG_SCOPES
         )

@@ -1,90 +1,271 @@
-"""One run's pass over the tenant's log, as pages of events and the position after each.
+"""One run's pass over the tenant's log: its pages, read by as many readers as pay off.
 
 A pass may begin with users the stored position does not cover: their history is read user by
-user, up to the position the pass starts after (later events come from the pass itself). When
-Auth0 refuses the start position (older than its retention), the same span is read through
-date-window searches, and the pass goes on from a position near the run's start.
+user, up to the position the pass starts after (later events come from the pass itself). Then
+the log from that position on is read in slices (`slices.py`), by as many readers at once as
+the rate limit and the round trip need (`RateLimitGovernor.in_flight_needed`), never more
+than `max_concurrency`. Each page comes out as it arrives, from whichever slice read it, with
+the span of the log its slice has read so far, through a bounded queue: memory stays flat.
+
+Where Auth0 answers a checkpoint read with 400 (a position older than its retention, or no
+checkpoint reads at all), that slice is read through date-window search instead, keeping the
+log_ids that lie in it; the last slice is searched up to the look-back before the run began
+and read on in checkpoint mode from there. One WARNING says so, however many slices it hits.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+import queue
+import threading
 import typing as t
 from dataclasses import dataclass
 
-from tap_auth0_userlogs.events.dates import parse_date
+from tap_auth0_userlogs.events.dates import parse_date, utc_now
 from tap_auth0_userlogs.events.log_ids import is_after, log_id_at, log_id_order, log_id_time
 from tap_auth0_userlogs.events.pages import DecodedEvent, LogEvent
+from tap_auth0_userlogs.sources.slices import Slice, SliceBoard
 from tap_auth0_userlogs.sources.tenant_log import LogPage, PositionRefused, TenantLog
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
+    from tap_auth0_userlogs.events.coverage import Gap, Span
     from tap_auth0_userlogs.sources.user_log import UserCutoff, UserLogReader
 
 # A pass whose first event comes this long after its start may have lost a span to retention.
 RETENTION_SUSPECT_GAP = datetime.timedelta(hours=1)
+# Pages each reader may have waiting before it pauses.
+PAGES_QUEUED_PER_READER = 2
 
 logger = logging.getLogger("tap-auth0-userlogs.tenant_pass")
 
 
 @dataclass(frozen=True)
 class PassPage:
-    """Events to emit, and where a later pass may start once they are out (None: not yet)."""
+    """Events to emit, and the span of the log their slice has read once they are out.
+
+    `span` is None for the backfill users' pages, which lie before the pass's start.
+    """
 
     events: list[LogEvent]
-    position: str | None
+    span: Span | None
 
 
-def held_back(position: str, margin: datetime.timedelta) -> str:
-    """`position`, moved `margin` earlier, for events Auth0 may file below served log_ids."""
-    moment = log_id_time(position)
-    if not margin or moment is None:
-        return position
-    earlier = log_id_at(moment - margin)
-    return min(position, earlier, key=log_id_order)
+@dataclass(frozen=True)
+class PassRead:
+    """What one pass reads: where it starts, what is read already, and how."""
+
+    gaps: list[Gap]  # the spans still to read, in log_id order
+    start: str  # the position the pass starts after
+    resumed: bool  # `start` is where earlier runs read up to: the log held events there
+    run_started: datetime.datetime
+    lookback: datetime.timedelta
+    events_per_second: float | None  # the survey's estimate; None: one reader will do
+    first: LogPage | None = None  # the first page from `start`, when the survey read it
+    search_only: bool = False  # Auth0 refuses checkpoint reads: search every slice
 
 
 def pass_pages(
     log: TenantLog,
     reader: UserLogReader,
+    read: PassRead,
     *,
-    start: str,
     backfill: list[UserCutoff],
-    resume_at: str,
-    margin: datetime.timedelta,
-    first: LogPage | None = None,
-    resumed: bool = False,
+    in_flight: Callable[[], int],
+    max_in_flight: int,
 ) -> Iterator[PassPage]:
-    """The backfill users' events up to `start`, then every event of the tenant after it.
+    """The backfill users' events up to the start, then every event of the tenant after it.
 
-    `resume_at` is where the pass continues when Auth0 refuses `start`; it must lie before
-    anything a search made now could miss (the look-back before the run began). `resumed`:
-    `start` is where earlier runs read up to, so the log held events there.
+    `in_flight` says how many slices to read at once now; `max_in_flight` 1 reads them one
+    request at a time on the caller's thread.
     """
     for user in backfill:
         seen: set[str] = set()
         for events in reader.pages(user):
             kept = [
-                e for e in events if not is_after(e["log_id"], start) and e["log_id"] not in seen
+                e
+                for e in events
+                if not is_after(e["log_id"], read.start) and e["log_id"] not in seen
             ]
             seen.update(e["log_id"] for e in kept)
             yield PassPage([DecodedEvent(e) for e in kept], None)
-    try:
-        for number, page in enumerate(log.pass_from(start, first)):
-            if number == 0 and resumed:
-                _warn_if_retention_passed(log, start, page.events[0])
-            yield PassPage(page.events, held_back(page.position, margin))
-    except PositionRefused as refused:
-        since = log_id_time(start)
+    board = SliceBoard(read.gaps, events_per_second=read.events_per_second, until=read.run_started)
+    slices = SliceReader(log, board, read)
+    yield from ReaderPool(board, slices.pages, in_flight, max_in_flight).pages()
+
+
+class SliceReader:
+    """Reads one slice at a time: in checkpoint mode, or through search where Auth0 refuses."""
+
+    def __init__(self, log: TenantLog, board: SliceBoard, read: PassRead) -> None:
+        self._log = log
+        self._board = board
+        self._read = read
+        self._warned = threading.Event()
+
+    def pages(self, piece: Slice) -> Iterator[PassPage]:
+        """The slice's pages as read, each with the span read so far; the last one finishes it."""
+        read = self._read
+        if read.search_only:
+            self._warn(None)
+            yield from self._searched(piece, to_now=True)
+            return
+        first = read.first if piece.after == read.start else None
+        checked = not (read.resumed and piece.after == read.start)
+        while True:
+            try:
+                for page in self._log.pass_from(piece.reached, first):
+                    if not checked and page.events:
+                        _warn_if_retention_passed(self._log, read.start, page.events[0])
+                    checked = True
+                    kept, finished = self._board.cut(piece, page.events)
+                    yield PassPage(kept, (piece.after, piece.reached))
+                    if finished:
+                        return
+                    first = None
+            except PositionRefused as refused:
+                self._warn(refused)
+                first = None
+                if (yield from self._searched(piece, to_now=False)):
+                    continue  # read on in checkpoint mode from where the search stopped
+                return
+            # An empty page: the log's end.
+            self._board.finish(piece, piece.reached)
+            yield PassPage([], (piece.after, piece.reached))
+            return
+
+    def _searched(self, piece: Slice, *, to_now: bool) -> t.Generator[PassPage, None, bool]:
+        """The slice's events after `piece.reached`, by date-window search; True when the
+        last slice is to be read on in checkpoint mode from where the search stopped.
+
+        The window opens the look-back before the position, for events indexed late, and
+        keeps only the log_ids in the slice. The last slice is searched up to the look-back
+        before the run began, which every event ingested earlier has reached by now; past
+        that (`to_now`, or refused there already) up to now, claiming no more than that.
+        """
+        read = self._read
+        resume = log_id_at(read.run_started - read.lookback)
+        upto = self._board.search(piece, searching=True)
+        low = piece.reached
+        read_on = upto is None and not to_now and log_id_order(low) < log_id_order(resume)
+        high = upto if upto is not None else (resume if read_on else None)
+        until = log_id_time(high) if high is not None else utc_now()
+        since = (log_id_time(low) or read.run_started) - read.lookback
+        assert until is not None  # positions this tap makes carry a time
+        bottom = log_id_order(low)
+        top = log_id_order(high) if high is not None else None
+        for events in self._log.span(since, until + datetime.timedelta(seconds=1)):
+            kept: list[LogEvent] = []
+            for event in events:
+                order = log_id_order(event["log_id"])
+                if bottom < order and (top is None or order <= top):
+                    kept.append(DecodedEvent(event))
+            yield PassPage(kept, (piece.after, piece.reached))
+        if read_on:
+            piece.reached = resume
+            self._board.search(piece, searching=False)
+            return True
+        reached = high or max(low, resume, key=log_id_order)
+        self._board.finish(piece, reached)
+        yield PassPage([], (piece.after, piece.reached))
+        return False
+
+    def _warn(self, refused: PositionRefused | None) -> None:
+        if self._warned.is_set():
+            if refused is not None:
+                logger.info("Auth0 refused a checkpoint read too (%s): searching instead", refused)
+            return
+        self._warned.set()
+        if refused is None:
+            logger.warning(
+                "Auth0 refuses to read its log in checkpoint mode: reading it through "
+                "date-window search up to now; the next run tries checkpoint mode again"
+            )
+            return
+        since = log_id_time(refused.position)
         logger.warning(
             "Auth0 refused to read its log from %s (%s): reading that span through search "
             "instead; events older than Auth0's log retention are gone",
-            since.isoformat() if since else start,
+            since.isoformat() if since else refused.position,
             refused,
         )
-        yield from _searched_then_passed(log, since, resume_at, margin)
+
+
+class ReaderPool:
+    """Reads the board's slices on worker threads, as many as `in_flight` says, and hands
+    their pages to the caller's thread through a queue that holds a few pages per reader.
+
+    With `max_in_flight` 1 there are no threads: the caller's thread reads each slice.
+    """
+
+    def __init__(
+        self,
+        board: SliceBoard,
+        read: Callable[[Slice], Iterator[PassPage]],
+        in_flight: Callable[[], int],
+        max_in_flight: int,
+    ) -> None:
+        self._board = board
+        self._read = read
+        self._in_flight = in_flight
+        self._threads = max_in_flight > 1
+        self._cancelled = threading.Event()
+        self._queue: queue.SimpleQueue[t.Any] = queue.SimpleQueue()
+        self._room = threading.Semaphore(0)  # pages the queue may still take
+        self._live = 0
+
+    def pages(self) -> Iterator[PassPage]:
+        """Every page of every slice, as read; raises what a reader raised."""
+        if not self._threads:
+            while (piece := self._board.take()) is not None:
+                yield from self._read(piece)
+            return
+        try:
+            self._grow()
+            while self._live:
+                item = self._queue.get()
+                self._room.release()
+                if item is _DONE:
+                    self._live -= 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    yield item
+                self._grow()
+        finally:
+            self._cancelled.set()
+
+    def _grow(self) -> None:
+        """Start readers while fewer are reading than are needed, and there is work."""
+        while self._live < self._in_flight() and self._board.has_work():
+            self._live += 1
+            self._room.release(PAGES_QUEUED_PER_READER)
+            name = f"log-slices-{self._live}"
+            threading.Thread(target=self._serve, name=name, daemon=True).start()
+
+    def _serve(self) -> None:
+        try:
+            while not self._cancelled.is_set() and (piece := self._board.take()) is not None:
+                for page in self._read(piece):
+                    if not self._put(page):
+                        return
+        except BaseException as exc:  # handed to the caller's thread, which raises it
+            self._put(exc)
+        finally:
+            self._put(_DONE)
+
+    def _put(self, item: object) -> bool:
+        # Never block forever: a cancelled pass must let its readers end.
+        while not self._cancelled.is_set():
+            if self._room.acquire(timeout=0.2):
+                self._queue.put(item)
+                return True
+        return False
+
+
+_DONE = object()
 
 
 def _warn_if_retention_passed(log: TenantLog, start: str, first: LogEvent) -> None:
@@ -109,22 +290,3 @@ def _warn_if_retention_passed(log: TenantLog, start: str, first: LogEvent) -> No
             oldest["date"],
             started_at.isoformat(),
         )
-
-
-def _searched_then_passed(
-    log: TenantLog,
-    since: datetime.datetime | None,
-    resume_at: str,
-    margin: datetime.timedelta,
-) -> Iterator[PassPage]:
-    now = datetime.datetime.now(datetime.timezone.utc)
-    floor = since or now - datetime.timedelta(days=31)  # longer than any plan's retention
-    # Events the search returns that the pass from `resume_at` will return again.
-    repeated: set[str] = set()
-    for events in log.span(floor, now):
-        repeated.update(e["log_id"] for e in events if is_after(e["log_id"], resume_at))
-        yield PassPage([DecodedEvent(e) for e in events], None)
-    yield PassPage([], resume_at)
-    for page in log.pass_from(resume_at):
-        fresh = [e for e in page.events if e.log_id not in repeated]
-        yield PassPage(fresh, held_back(page.position, margin))

@@ -22,7 +22,7 @@ from tap_auth0_userlogs.sources.log_search import search_user_pages
 from tap_auth0_userlogs.sources.paging import NewestFirstPaginator
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from tap_auth0_userlogs.auth0.api import ManagementAPI
     from tap_auth0_userlogs.progress import SyncProgress
@@ -166,30 +166,36 @@ class _UserJob:
 
 
 class PrefetchingReader:
-    """Users' pages in partition order: with `concurrency` above 1, read up to twice as many
-    users ahead on that many threads; with 1, each user read when asked for, on this thread.
+    """Users' pages in partition order, read ahead on as many threads as `in_flight` says
+    (the rate limit and the round trip), each with up to two users waiting; with
+    `max_in_flight` 1, each user is read when asked for, on the caller's thread.
 
     `users` yields the users in partition order; it is advanced on the calling thread only.
     """
 
     def __init__(
-        self, reader: UserLogReader, users: Iterator[UserCutoff], *, concurrency: int
+        self,
+        reader: UserLogReader,
+        users: Iterator[UserCutoff],
+        *,
+        in_flight: Callable[[], int],
+        max_in_flight: int,
     ) -> None:
         self._reader = reader
         self._users = users
-        self._lookahead = 2 * concurrency if concurrency > 1 else 0
+        self._in_flight = in_flight
+        self._threaded = max_in_flight > 1
+        self._threads = 0
         self._cancelled = threading.Event()
         self._work: queue.Queue[tuple[_UserJob, Iterator[Page]]] = queue.Queue()
         self._jobs: dict[str, _UserJob] = {}
-        # Daemon threads: a tap stopped by a signal must exit without waiting for them.
-        for number in range(concurrency if self._lookahead else 0):
-            threading.Thread(target=self._serve, name=f"user-logs-{number}", daemon=True).start()
 
     def pages(self, user_id: str) -> Iterator[Page]:
         """The pages of `user_id`, which must be the next user in partition order."""
-        if not self._lookahead:
+        if not self._threaded:
             yield from self._reader.pages(self._next_user(user_id))
             return
+        self._grow()
         self._schedule(until=user_id)
         job = self._jobs.pop(user_id)
         self._schedule()
@@ -198,6 +204,13 @@ class PrefetchingReader:
     def close(self) -> None:
         """Stop every worker (they finish the request in flight) without waiting for them."""
         self._cancelled.set()
+
+    def _grow(self) -> None:
+        # Daemon threads: a tap stopped by a signal must exit without waiting for them.
+        while self._threads < self._in_flight():
+            name = f"user-logs-{self._threads}"
+            threading.Thread(target=self._serve, name=name, daemon=True).start()
+            self._threads += 1
 
     def _serve(self) -> None:
         while not self._cancelled.is_set():
@@ -215,7 +228,8 @@ class PrefetchingReader:
         return user
 
     def _schedule(self, until: str | None = None) -> None:
-        while until not in self._jobs and (until is not None or len(self._jobs) < self._lookahead):
+        lookahead = 2 * self._threads
+        while until not in self._jobs and (until is not None or len(self._jobs) < lookahead):
             user = next(self._users, None)
             if user is None:
                 if until is not None:
