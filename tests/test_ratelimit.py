@@ -414,3 +414,65 @@ def test_max_requests_per_second_caps_the_pace_on_a_roomy_bucket():
     run = simulate(tap_governor(clock, max_per_second=4), bucket, requests=200, workers=4)
 
     assert run.served / run.elapsed <= 4.05
+
+
+def answer_after(gov: RateLimitGovernor, clock: FakeClock, seconds: float, **answer) -> None:
+    seq = gov.acquire()
+    clock.now += seconds
+    gov.observe(headers(**answer), seq)
+
+
+def test_one_request_in_flight_until_a_round_trip_is_timed():
+    clock = FakeClock()
+    gov = governor(clock)
+
+    assert gov.in_flight_needed(cap=128) == 1
+
+
+def test_in_flight_covers_the_bucket_per_second_over_a_round_trip_until_a_refill_is_measured():
+    clock = FakeClock()
+    gov = governor(clock)
+
+    answer_after(gov, clock, 0.15, remaining=99, limit=100)
+
+    # 100 a second less the 5% headroom, over 150 ms: 15 requests, and one more.
+    assert gov.in_flight_needed(cap=128) == 16
+    assert gov.in_flight_needed(cap=4) == 4
+
+
+def test_in_flight_follows_the_measured_refill():
+    clock = FakeClock()
+    gov = governor(clock)
+    gov.refill_per_second = 16.0
+    answer_after(gov, clock, 0.15, remaining=40, limit=50)
+
+    assert gov.in_flight_needed(cap=128) == math.ceil(16 * 0.95 * 0.15) + 1
+
+
+def test_never_more_in_flight_than_the_bucket_holds():
+    clock = FakeClock()
+    gov = governor(clock)
+
+    answer_after(gov, clock, 2.0, remaining=1, limit=2)
+
+    assert gov.in_flight_needed(cap=128) == 2
+
+
+def test_a_cap_on_requests_per_second_caps_what_is_in_flight():
+    clock = FakeClock()
+    gov = governor(clock, max_per_second=4)
+
+    answer_after(gov, clock, 0.5, remaining=99, limit=100)
+
+    assert gov.in_flight_needed(cap=128) == 3  # 4 a second over half a second, and one more
+
+
+def test_without_rate_limit_headers_one_request_is_answered_while_the_next_goes():
+    clock = FakeClock()
+    gov = governor(clock)
+    seq = gov.acquire()
+    clock.now += 0.01
+    gov.observe({}, seq)
+
+    assert gov.in_flight_needed(cap=128) == 2
+    assert gov.in_flight_needed(cap=1) == 1

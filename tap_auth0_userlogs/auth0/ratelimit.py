@@ -245,8 +245,9 @@ class RateLimitGovernor:
             limit = self._limit
             if limit is None:
                 return min(cap, IN_FLIGHT_WITHOUT_LIMIT)
-            rate = self.refill_per_second or float(limit)
-            rate *= self._probe * (1.0 - self._headroom)
+            measured = self.refill_per_second
+            rate = float(limit) if measured is None else measured * self._probe
+            rate *= 1.0 - self._headroom
             if self._max_per_second:
                 rate = min(rate, self._max_per_second)
             needed = math.ceil(rate * self.round_trip) + 1
