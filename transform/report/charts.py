@@ -89,7 +89,9 @@ def column_chart(
             f'<text class="axis" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
             f"{_number(value)}</text>"
         )
-    label_every = max(1, round(len(categories) / 12))
+    # Every nth category label, as many as fit side by side at about 6.5 px a character.
+    label_width = 6.5 * max(len(c) for c in categories) + 14
+    label_every = math.ceil(len(categories) / max(1, int(plot_w // label_width)))
     for i, category in enumerate(categories):
         x0 = left + slot * i + slot * 0.1
         base = top + plot_h
