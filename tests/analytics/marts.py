@@ -20,6 +20,7 @@ from tests.e2e.postgres import Database
 MART_SCHEMA = "analytics"
 STAGING_SCHEMA = "analytics_staging"
 MART_PREFIX = "auth0__"
+INCREMENTAL_MODEL = "stg_auth0__log_events"
 Row = dict[str, Any]
 
 
@@ -56,10 +57,13 @@ def mart_names(marts: Marts) -> list[str]:
 
 
 def snapshot(marts: Marts) -> dict[str, list[tuple[Any, ...]]]:
-    """Every mart as a sorted list of rows (column order as built), to compare whole."""
+    """Every mart, and the incremental staging table, as sorted lists of rows (column order
+    as built), to compare whole."""
+    tables = [(MART_SCHEMA, name) for name in mart_names(marts)]
+    tables.append((STAGING_SCHEMA, INCREMENTAL_MODEL))
     return {
-        name: sorted((tuple(row.items()) for row in rows(marts, name)), key=repr)
-        for name in mart_names(marts)
+        name: sorted((tuple(row.items()) for row in rows(marts, name, schema)), key=repr)
+        for schema, name in tables
     }
 
 

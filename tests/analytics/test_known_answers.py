@@ -57,10 +57,11 @@ def test_staging_holds_every_event_once(duckdb_fixture):
     staged = rows(duckdb_fixture.marts, "stg_auth0__log_events", STAGING_SCHEMA)
     assert {(r["tenant_domain"], r["log_id"]) for r in staged} == distinct_events()
     assert len(staged) == len(distinct_events())
-    # The event found in both tables is kept from user_logs; events of no user from tenant_logs.
-    duplicate = named("duplicate_across_streams")
-    kept = only(staged, tenant_domain=ACME, log_id=duplicate["log_id"])
-    assert kept["source_stream"] == "user_logs"
+    # Events found in both tables are kept from user_logs, even when the tenant_logs copy came
+    # a run later; events of no user come from tenant_logs.
+    for name in ("duplicate_across_streams", "duplicate_of_an_earlier_run"):
+        kept = only(staged, tenant_domain=ACME, log_id=named(name)["log_id"])
+        assert kept["source_stream"] == "user_logs", name
     assert {r["source_stream"] for r in staged if r["user_id"] is None} == {"tenant_logs"}
 
 

@@ -27,6 +27,6 @@ def test_dbt_build_is_green(built_fixtures, adapter):
 
 def test_every_mart_has_the_same_rows_on_both_warehouses(duckdb_fixture, postgres_fixture):
     assert sorted(duckdb_fixture.full_refresh) == sorted(postgres_fixture.full_refresh)
-    for mart, rows in duckdb_fixture.full_refresh.items():
-        assert rows, f"{mart} is empty: the fixture should reach every mart"
-        assert postgres_fixture.full_refresh[mart] == rows, f"{mart} differs"
+    for table, rows in duckdb_fixture.full_refresh.items():
+        assert rows, f"{table} is empty: the fixture should reach every mart"
+        assert postgres_fixture.full_refresh[table] == rows, f"{table} differs"

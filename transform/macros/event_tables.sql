@@ -1,6 +1,6 @@
 {#- The tap's event tables that exist in the source schema: `user_logs`, and `tenant_logs`
-    (events of no user) when that stream was selected by a tap that has it. Earlier streams
-    rank first when one log_id is in both. -#}
+    (events of no user) when that stream was selected by a tap that has it. Each comes with its
+    rank: when one log_id is in both, the lower rank's copy is kept. -#}
 
 {% macro auth0_event_tables() %}
     {%- set found = [] -%}
@@ -12,7 +12,7 @@
                 database=declared.database, schema=declared.schema,
                 identifier=declared.identifier) -%}
             {%- if relation is not none -%}
-                {%- do found.append({'stream': stream, 'relation': relation}) -%}
+                {%- do found.append({'stream': stream, 'rank': loop.index, 'relation': relation}) -%}
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}

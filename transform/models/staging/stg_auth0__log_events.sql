@@ -17,6 +17,7 @@
     'strategy', 'strategy_type', 'user_agent', 'tenant_name', 'organization_id',
     'organization_name', 'location_info', 'details',
 ] %}
+{%- set tables = auth0_event_tables() %}
 {%- set risk = ['riskAssessment'] %}
 {%- set assessments = ['riskAssessment', 'assessments'] %}
 
@@ -33,10 +34,10 @@ reread_from as (
 {% endif %}
 
 loaded as (
-    {%- for table in auth0_event_tables() %}
+    {%- for table in tables %}
     select
         '{{ table.stream }}' as source_stream,
-        {{ loop.index }} as stream_rank,
+        {{ table.rank }} as stream_rank,
         {%- for column in raw_columns %}
         src.{{ column }},
         {%- endfor %}
@@ -57,9 +58,24 @@ ranked as (
     select
         loaded.*,
         row_number() over (
-            partition by tenant_domain, log_id order by stream_rank
+            partition by loaded.tenant_domain, loaded.log_id order by loaded.stream_rank
         ) as copy_number
     from loaded
+    {%- if is_incremental() %}
+    -- A copy read again from a later stream never replaces one held from an earlier stream,
+    -- as a full refresh would not let it.
+    left join {{ this }} as held
+        on held.tenant_domain = loaded.tenant_domain
+        and held.log_id = loaded.log_id
+    where not coalesce(
+        case held.source_stream
+            {%- for table in tables %}
+            when '{{ table.stream }}' then {{ table.rank }}
+            {%- endfor %}
+        end < loaded.stream_rank,
+        false
+    )
+    {%- endif %}
 )
 
 select
