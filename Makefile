@@ -1,6 +1,6 @@
 # Two commands for a fresh clone with Python 3.10+ and pip:
-#   make demo   sample Auth0 tenant -> Meltano -> DuckDB, twice, then what landed
-#   make test   the whole test suite, PostgreSQL included
+#   make demo   sample Auth0 tenant -> Meltano -> DuckDB -> dbt, twice, then the answers
+#   make test   the whole test suite, PostgreSQL and the browser check included
 # Installs are remembered by stamp files, so a second run starts at once.
 
 PYTHON ?= python3
@@ -24,16 +24,17 @@ define make_venv
 		|| { scripts/apt-install.sh python3-venv && $(PYTHON) -m venv --clear $(1); }
 endef
 
-.PHONY: help test demo install postgresql lint clean bench dist
+.PHONY: help test demo install postgresql chromium lint clean bench dist
 
 help:
-	@echo "make demo   run the pipeline against a local sample tenant (or a real one) into DuckDB"
+	@echo "make demo   run the pipeline against a local sample tenant (or a real one) into DuckDB,"
+	@echo "            build the analytics models and write output/report.html"
 	@echo "make test   install what the tests need (PostgreSQL too) and run the whole suite"
 	@echo "make lint   ruff check, format check and mypy --strict (make test runs it first)"
 	@echo "make dist   build the wheel and sdist into dist/ and check them with twine"
 	@echo "make clean  remove the venvs, .meltano/, output/ and dist/"
 
-test: install postgresql lint
+test: install postgresql chromium lint
 	$(VENV)/bin/python -m pytest tests
 
 demo: install
@@ -61,6 +62,10 @@ $(MELTANO_STAMP):
 postgresql:
 	@scripts/ensure-postgresql.sh
 
+# The report test renders the analytics report in Debian's chromium, headless.
+chromium:
+	@scripts/ensure-chromium.sh
+
 # Lint and types first: a finding fails `make test` before the suite starts.
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
@@ -75,4 +80,4 @@ dist: $(DEV_STAMP)
 	$(VENV)/bin/twine check --strict dist/*
 
 clean:
-	rm -rf $(VENV) $(MELTANO_VENV) .meltano output dist
+	rm -rf $(VENV) $(MELTANO_VENV) .meltano output dist transform/target transform/logs

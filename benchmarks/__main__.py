@@ -8,12 +8,20 @@ import time
 import traceback
 from pathlib import Path
 
-from benchmarks import backlog_pass, cpu, large_tenant, plans, rate_limit, real_tenant
+from benchmarks import (
+    backlog_pass,
+    cpu,
+    dbt_build,
+    large_tenant,
+    plans,
+    rate_limit,
+    real_tenant,
+)
 from benchmarks.measure import Options, Workspace, offers, tap_settings
 
 SCENARIOS = {
     module.NAME: module
-    for module in (cpu, rate_limit, backlog_pass, large_tenant, real_tenant, plans)
+    for module in (cpu, rate_limit, backlog_pass, large_tenant, real_tenant, plans, dbt_build)
 }
 # The settings the scenarios exercise, and a value each must accept.
 WATCHED_SETTINGS = {

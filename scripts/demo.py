@@ -1,12 +1,16 @@
-"""`make demo`: Auth0 user logs -> Meltano -> DuckDB, run twice, then what landed.
+"""`make demo`: Auth0 user logs -> Meltano -> DuckDB -> dbt, run twice, then the answers.
 
 Without TAP_AUTH0_USERLOGS_DOMAIN in the environment the tap reads a sample tenant served by the
 local Auth0 emulator; with it, the same pipeline reads that real tenant (see the README for the
-other variables). Each demo starts afresh: its own DuckDB file and its own Meltano state.
+other variables). Each run is `meltano run tap-auth0-userlogs target-duckdb dbt-duckdb:build`,
+so the second one also shows target-duckdb writing into a file dbt wrote. The demo ends with a
+few answers from the marts and output/report.html. Each demo starts afresh: its own DuckDB file
+and its own Meltano state.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -22,9 +26,14 @@ sys.path.insert(0, str(REPO_ROOT))
 import duckdb  # noqa: E402
 
 from tests.emulator import Emulator, TenantSpec  # noqa: E402
+from transform.report.figures import Figures, read_figures  # noqa: E402
+from transform.report.page import render  # noqa: E402
 
 OUTPUT = REPO_ROOT / "output"
 WAREHOUSE = OUTPUT / "demo.duckdb"
+REPORT = OUTPUT / "report.html"
+PIPELINE = ["run", "tap-auth0-userlogs", "target-duckdb", "dbt-duckdb:build"]
+DBT_SUMMARY = "Done. PASS="
 SYSTEM_DB = REPO_ROOT / ".meltano" / "demo" / "meltano.db"
 SAMPLE_USERS = 8
 SAMPLE_EVENTS_PER_USER = 150
@@ -92,12 +101,21 @@ def tap_environment(emulator: Emulator | None) -> dict[str, str]:
     }
 
 
+def dbt_summary(log: str) -> str:
+    """dbt's own account of the build: its `Done. PASS=...` line."""
+    for line in reversed(log.splitlines()):
+        if DBT_SUMMARY in line:
+            return "dbt build: " + line[line.index(DBT_SUMMARY) + len("Done. ") :]
+    return "(dbt logged no summary line)"
+
+
 def run_pipeline(env: dict[str, str], label: str, emulator: Emulator | None) -> None:
     before = emulator.counters.requests(endpoint="user_logs") if emulator else 0
     started = time.monotonic()
-    log = meltano(["run", "tap-auth0-userlogs", "target-duckdb"], env, f"demo-{label}.log")
+    log = meltano(PIPELINE, env, f"demo-{label}.log")
     print(f"   took {time.monotonic() - started:.1f}s; the tap says:")
     print(f"   {sync_summary(log)}")
+    print(f"   {dbt_summary(log)}")
     if emulator is not None:
         made = emulator.counters.requests(endpoint="user_logs") - before
         print(f"   the emulator counted {made} requests for user logs")
@@ -141,6 +159,65 @@ def show_what_landed() -> None:
         ).show(max_rows=40, max_width=160)
 
 
+def printable(value: object) -> str:
+    """A value for the terminal: log fields are attacker-written, so no control characters."""
+    text = "" if value is None else str(value)
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
+def print_rows(headers: list[str], rows: list[list[object]]) -> None:
+    """A plain text table, each value cut at 40 characters."""
+    cells = [headers, *[[printable(v) for v in row] for row in rows]]
+    widths = [min(40, max(len(row[i]) for row in cells)) for i in range(len(headers))]
+    for row in cells:
+        print(
+            "   "
+            + "  ".join(value[:40].ljust(width) for value, width in zip(row, widths, strict=True))
+        )
+    if not rows:
+        print("   (none)")
+
+
+def show_answers(figures: Figures) -> None:
+    heading(f"Answers for {figures.tenant} (from the dbt marts)")
+    print("Active users (Auth0's billing code set), the last 7 days:")
+    print_rows(
+        ["day", "daily", "7 days", "30 days", "calendar month"],
+        [
+            [r["activity_date"], r["daily_active_users"], r["active_users_7d"],
+             r["active_users_30d"], r["monthly_active_users"]]
+            for r in figures.active_users[-7:]
+        ],
+    )  # fmt: skip
+    print("\nTop failing IPs:")
+    print_rows(
+        ["ip", "country", "failed logins", "blocks", "last username"],
+        [
+            [r["ip"], r["country_code"], r["failed_logins"], r["blocks"], r["last_user_name"]]
+            for r in figures.top_ips[:5]
+        ],
+    )
+    print("\nThreats by hour (Security Center's classes), the busiest hours:")
+    busiest = sorted(figures.threats, key=lambda r: r["threat_events"], reverse=True)[:5]
+    print_rows(
+        ["hour", "credential stuffing", "signup attack", "MFA bypass", "share of traffic"],
+        [
+            [r["event_hour"], r["credential_stuffing_events"], r["signup_attack_events"],
+             r["mfa_bypass_events"], f"{r['threat_share']:.0%}"]
+            for r in busiest
+        ],
+    )  # fmt: skip
+    passed, failed = figures.mfa.get("successes", 0), figures.mfa.get("failures", 0)
+    rate = f"{passed / (passed + failed):.0%}" if passed + failed else "n/a (no challenges)"
+    print(f"\nMFA success rate: {rate} ({passed} passed, {failed} failed)")
+
+
+def write_report(figures: Figures) -> None:
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    REPORT.write_text(render(figures, now), encoding="utf-8")
+    print(f"\nReport: {REPORT.relative_to(REPO_ROOT)} (one page, opens offline in any browser)")
+
+
 def main() -> None:
     real_tenant = bool(os.environ.get("TAP_AUTH0_USERLOGS_DOMAIN"))
     OUTPUT.mkdir(exist_ok=True)
@@ -154,6 +231,9 @@ def main() -> None:
         "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
         "TARGET_DUCKDB_FILEPATH": str(WAREHOUSE),
+        # dbt's compiled SQL and logs go with the demo's other output.
+        "DBT_TARGET_PATH": str(OUTPUT / "dbt" / "target"),
+        "DBT_LOG_PATH": str(OUTPUT / "dbt" / "logs"),
     }
 
     heading("Installing the Meltano plugins (quick once installed)")
@@ -171,20 +251,24 @@ def main() -> None:
         print(f"   serving at {emulator.base_url} as {emulator.domain}")
     try:
         env.update(tap_environment(emulator))
-        heading("First run: meltano run tap-auth0-userlogs target-duckdb (full sync)")
+        heading(f"First run: meltano {' '.join(PIPELINE)} (full sync, then the models)")
         run_pipeline(env, "run-1", emulator)
         if emulator is not None:
             added = add_new_events(emulator)
             heading(f"{added} new events arrive for 3 users")
         heading(
             "Second run: the same command, incremental from each user's bookmark "
-            "(events inside the look-back are read again and replace themselves)"
+            "(events inside the look-back are read again and replace themselves), "
+            "into the file dbt wrote, and dbt builds incrementally"
         )
         run_pipeline(env, "run-2", emulator)
     finally:
         if emulator is not None:
             emulator.stop()
     show_what_landed()
+    figures = read_figures(WAREHOUSE)
+    show_answers(figures)
+    write_report(figures)
     print(f"Warehouse: {WAREHOUSE.relative_to(REPO_ROOT)}; logs of each step: output/demo-*.log")
     if not real_tenant:
         print("To read a real tenant instead, see 'Run it against your tenant' in the README.")

@@ -6,7 +6,7 @@ import pytest
 
 from tap_auth0_userlogs.auth0 import retries
 
-pytest_plugins = ["tests.emulator.pytest_plugin"]
+pytest_plugins = ["tests.emulator.pytest_plugin", "tests.e2e.fixtures"]
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ EXTRACTOR = "tap-auth0-userlogs"
 RUN_TIMEOUT_SECONDS = 120
 
 # Settings of the developer's own shell (a real tenant, a real warehouse) must not leak in.
-_FOREIGN_SETTINGS = re.compile(r"^(TAP_AUTH0_USERLOGS_|TARGET_|MELTANO_)")
+_FOREIGN_SETTINGS = re.compile(r"^(TAP_AUTH0_USERLOGS_|TARGET_|MELTANO_|DBT_)")
 
 
 class MeltanoFailed(AssertionError):

@@ -76,10 +76,11 @@ def test_both_streams_are_selected(extractor: dict[str, Any]) -> None:
     assert extractor["select"] == ["user_logs.*", "log_event_types.*"]
 
 
-def test_loaders_pin_exact_versions(project: dict[str, Any]) -> None:
-    for loader in project["plugins"]["loaders"]:
-        for requirement in loader["pip_url"].split():
-            assert "==" in requirement, (loader["name"], requirement)
+def test_loaders_and_dbt_pin_exact_versions(project: dict[str, Any]) -> None:
+    plugins = project["plugins"]
+    for plugin in [*plugins["loaders"], *plugins["utilities"]]:
+        for requirement in plugin["pip_url"].split():
+            assert "==" in requirement, (plugin["name"], requirement)
 
 
 def test_meltano_install_sets_up_every_plugin(meltano: Meltano, project: dict[str, Any]) -> None:
