@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import subprocess
 import sys
 
@@ -93,6 +94,16 @@ def test_event_types_stream_ships_every_reference_code(emulator):
     assert by_code["seccft"]["category"] == "token_exchange"
     assert by_code["mgmt_api_read"]["category"] == "management_api"
     assert by_code["api_limit"]["category"] == "rate_limit"
+
+
+def test_no_description_runs_a_title_into_its_note():
+    # "Failed Login This is only emitted ...": a note starts a sentence of its own.
+    run_on = re.compile(r"[a-z] (This|Only) ")
+
+    assert [t["code"] for t in load_event_types() if run_on.search(t["description"])] == []
+    assert {t["code"]: t["description"] for t in load_event_types()}["f"].startswith(
+        "Failed Login. This is only emitted"
+    )
 
 
 def test_every_event_names_its_tenant_by_the_configured_domain(emulator):
