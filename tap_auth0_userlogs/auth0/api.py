@@ -10,8 +10,10 @@ from urllib.parse import urlencode
 
 import backoff
 import requests
+from requests.adapters import HTTPAdapter
 from requests.hooks import default_hooks
 from requests.utils import requote_uri
+from typing_extensions import override
 
 from tap_auth0_userlogs.auth0.errors import (
     ClientError,
@@ -48,6 +50,27 @@ if t.TYPE_CHECKING:
 RATE_LIMITED_TRIES = 20
 
 logger = logging.getLogger("tap-auth0-userlogs.api")
+
+
+class Transport(HTTPAdapter):
+    """requests' adapter, building the answer without what the tap never reads.
+
+    Every answer went through cookie extraction (a parse of the headers through the
+    standard library's cookie jar) and a guess of its text encoding: a tenth of the CPU a
+    request cost. Auth0's Management API sets no cookies, and every body is read as bytes.
+    """
+
+    @override
+    def build_response(self, req: requests.PreparedRequest, resp: t.Any) -> requests.Response:
+        response = requests.Response()
+        response.status_code = resp.status
+        response.headers = resp.headers  # urllib3's are case-insensitive already
+        response.raw = resp
+        response.reason = resp.reason
+        response.url = req.url or ""
+        response.request = req
+        response.connection = self
+        return response
 
 
 class ManagementAPI:
@@ -162,9 +185,16 @@ class ManagementAPI:
         authenticated = self.authenticator(prepared)
         seq = self.governor.acquire()
         self.progress.count_request(endpoint)
+        session = self.session
         try:
-            response = self.session.send(
-                authenticated, timeout=self.timeout, allow_redirects=False, stream=True
+            # The adapter itself: the session's send adds cookies, hooks and redirects,
+            # none of which a Management API request uses, at a cost on every request.
+            response = session.get_adapter(authenticated.url or "").send(
+                authenticated,
+                stream=True,
+                timeout=self.timeout,
+                verify=True if session.verify is None else session.verify,
+                proxies=session.proxies,
             )
         except BaseException:
             self.governor.unanswered(seq)

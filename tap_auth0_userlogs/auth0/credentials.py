@@ -34,6 +34,13 @@ class StaticTokenAuthenticator(BearerTokenAuthenticator):
 
     can_refresh = False
 
+    @override
+    def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """The token's header, and nothing else: singer-sdk's also takes the URL apart and
+        puts it together again, for query parameters a bearer token never adds."""
+        request.headers.update(self.auth_headers)
+        return request
+
     def invalidate(self, refused_header: str | None = None) -> None:
         """A static token cannot be renewed: nothing to do."""
 

@@ -64,8 +64,9 @@ OPENING_POLL_SECONDS = 0.02
 # Weight of a new round trip in the running estimate.
 ROUND_TRIP_WEIGHT = 0.2
 # Requests in flight where Auth0 sends no rate-limit headers (it always does; an emulator or a
-# proxy may not): one answered while the next is on its way.
-IN_FLIGHT_WITHOUT_LIMIT = 2
+# proxy may not): no bucket to fill, so the tap's own speed bounds the pass, and one reader
+# spends the least CPU on it.
+IN_FLIGHT_WITHOUT_LIMIT = 1
 
 
 def _header_number(headers: Mapping[str, str], name: str) -> float | None:

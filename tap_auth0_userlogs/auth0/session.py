@@ -6,10 +6,9 @@ import logging
 import typing as t
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from tap_auth0_userlogs.auth0 import endpoints
-from tap_auth0_userlogs.auth0.api import ManagementAPI
+from tap_auth0_userlogs.auth0.api import ManagementAPI, Transport
 from tap_auth0_userlogs.auth0.credentials import (
     ClientCredentialsAuthenticator,
     StaticTokenAuthenticator,
@@ -52,7 +51,7 @@ class TenantSession:
             )
         session = requests.Session()
         # One pooled connection per concurrent worker, plus the token and discovery requests.
-        adapter = HTTPAdapter(pool_maxsize=settings.max_concurrency + 2)
+        adapter = Transport(pool_maxsize=settings.max_concurrency + 2)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         # Read proxy and CA-bundle variables once, not on every request (it showed in profiles);

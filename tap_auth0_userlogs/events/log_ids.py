@@ -21,9 +21,18 @@ def log_id_at(moment: datetime.datetime) -> str:
 
 def log_id_time(log_id: str) -> datetime.datetime | None:
     """The ingestion second a log_id carries, if it has the layout seen in real data."""
-    try:
-        return datetime.datetime.strptime(log_id[_LOG_ID_TIME], "%Y%m%d%H%M%S").replace(
-            tzinfo=datetime.timezone.utc
+    digits = log_id[_LOG_ID_TIME]
+    if len(digits) != 14 or not digits.isdigit():
+        return None
+    try:  # by hand: strptime costs ten times as much, and slices ask at every page
+        return datetime.datetime(
+            int(digits[:4]),
+            int(digits[4:6]),
+            int(digits[6:8]),
+            int(digits[8:10]),
+            int(digits[10:12]),
+            int(digits[12:]),
+            tzinfo=datetime.timezone.utc,
         )
     except ValueError:
         return None

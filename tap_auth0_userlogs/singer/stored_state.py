@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_auth0_userlogs.events.dates import is_later, parse_date
+from tap_auth0_userlogs.events.dates import AUTH0_DATE_LENGTH, is_later, parse_date
 from tap_auth0_userlogs.survey import StoredProgress
 
 if t.TYPE_CHECKING:
@@ -106,12 +106,18 @@ class UserLogsState:
 
     def advance_bookmarks(self, newest: Mapping[str, str]) -> None:
         """Each user's bookmark to its newest date emitted, where that is later."""
+        # A pass updates thousands of users at every STATE: the lookups are kept inline.
+        users = self._users
         for user_id, date in newest.items():
-            state = self.user(user_id)
+            state = users.get(user_id) or self.user(user_id)
             current = state.get(BOOKMARK_KEY)
-            if not current or is_later(date, current):
+            if current is None:
                 state["replication_key"] = REPLICATION_KEY
-                state[BOOKMARK_KEY] = date
+            elif date <= current and len(date) == len(current) == AUTH0_DATE_LENGTH:
+                continue  # Auth0's dates of one width order as text: not later
+            elif not is_later(date, current):
+                continue
+            state[BOOKMARK_KEY] = date
 
     def set_spans(self, spans: Iterable[Span]) -> None:
         """The spans beyond the position that are out (none: the key goes, as 0.1.0 wrote)."""

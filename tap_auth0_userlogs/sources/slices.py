@@ -84,6 +84,19 @@ class SliceBoard:
         with self._lock:
             return bool(self._pending) or self._longest() is not None
 
+    def has_work_for(self, readers: int) -> bool:
+        """Whether `readers` readers starting now would each get a slice."""
+        with self._lock:
+            if len(self._pending) >= readers:
+                return True
+            left = [self._span(piece) for piece in (*self._pending, *self._active)]
+            spans = [end - start for start, end in (s for s in left if s is not None)]
+            # A slice long enough to be cut in `readers` pieces worth a reader each.
+            return any(
+                span >= MIN_SPAN * readers and self._pages_in(span / readers) >= MIN_PAGES
+                for span in spans
+            )
+
     def cut(self, piece: Slice, events: list[LogEvent]) -> tuple[list[LogEvent], bool]:
         """The events of a page that belong to `piece`, and whether the slice is finished.
 

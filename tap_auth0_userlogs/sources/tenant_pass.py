@@ -36,8 +36,10 @@ if t.TYPE_CHECKING:
 
 # A pass whose first event comes this long after its start may have lost a span to retention.
 RETENTION_SUSPECT_GAP = datetime.timedelta(hours=1)
-# Pages each reader may have waiting before it pauses.
-PAGES_QUEUED_PER_READER = 2
+# Pages each reader may have waiting: readers pause when the queue holds this many per
+# reader, and go on once it holds a quarter of that. Waking a reader for every page taken, or
+# letting it poll, cost more CPU in thread switches than reading the page.
+PAGES_QUEUED_PER_READER = 8
 
 logger = logging.getLogger("tap-auth0-userlogs.tenant_pass")
 
@@ -194,10 +196,13 @@ class SliceReader:
 
 
 class ReaderPool:
-    """Reads the board's slices on worker threads, as many as `in_flight` says, and hands
-    their pages to the caller's thread through a queue that holds a few pages per reader.
+    """Reads the board's slices on worker threads and hands their pages to the caller's
+    thread through a queue that holds a few pages per reader.
 
-    With `max_in_flight` 1 there are no threads: the caller's thread reads each slice.
+    Readers are added one at a time, up to what `in_flight` says, and only while the caller
+    finds the queue empty: where the caller's own work on the pages is what bounds the pass,
+    more readers would only wait, and cost CPU in every hand-over. With `max_in_flight` 1 there
+    are no threads: the caller's thread reads each slice.
     """
 
     def __init__(
@@ -213,35 +218,50 @@ class ReaderPool:
         self._threads = max_in_flight > 1
         self._cancelled = threading.Event()
         self._queue: queue.SimpleQueue[t.Any] = queue.SimpleQueue()
-        self._room = threading.Semaphore(0)  # pages the queue may still take
+        self._room = threading.Event()  # set while readers may queue pages
         self._live = 0
 
     def pages(self) -> Iterator[PassPage]:
-        """Every page of every slice, as read; raises what a reader raised."""
-        if not self._threads:
+        """Every page of every slice, as read; raises what a reader raised.
+
+        One reader is enough while a second would find nothing to read: then the caller's
+        thread reads, as it would without a pool (threads cost CPU in every hand-over).
+        """
+        if not self._threads or not self._second_reader_pays():
             while (piece := self._board.take()) is not None:
                 yield from self._read(piece)
             return
         try:
             self._grow()
             while self._live:
+                if self._queue.empty():
+                    self._grow()  # the caller would wait: a reader more may pay
                 item = self._queue.get()
-                self._room.release()
+                if not self._room.is_set() and self._queue.qsize() <= self._low_water():
+                    self._room.set()
                 if item is _DONE:
                     self._live -= 1
+                    if self._live == 0:
+                        self._grow()  # work the last reader could not take alone
                 elif isinstance(item, BaseException):
                     raise item
                 else:
                     yield item
-                self._grow()
         finally:
             self._cancelled.set()
+            self._room.set()
+
+    def _second_reader_pays(self) -> bool:
+        return self._in_flight() > 1 and self._board.has_work_for(readers=2)
+
+    def _low_water(self) -> int:
+        return PAGES_QUEUED_PER_READER * self._live // 4
 
     def _grow(self) -> None:
-        """Start readers while fewer are reading than are needed, and there is work."""
-        while self._live < self._in_flight() and self._board.has_work():
+        """Start a reader, if fewer are reading than are needed and there is work."""
+        if self._live < self._in_flight() and self._board.has_work():
             self._live += 1
-            self._room.release(PAGES_QUEUED_PER_READER)
+            self._room.set()
             name = f"log-slices-{self._live}"
             threading.Thread(target=self._serve, name=name, daemon=True).start()
 
@@ -257,12 +277,15 @@ class ReaderPool:
             self._put(_DONE)
 
     def _put(self, item: object) -> bool:
-        # Never block forever: a cancelled pass must let its readers end.
-        while not self._cancelled.is_set():
-            if self._room.acquire(timeout=0.2):
-                self._queue.put(item)
-                return True
-        return False
+        """Queue `item` once there is room; False when the pass was cancelled meanwhile."""
+        while item is not _DONE and not self._room.is_set():
+            self._room.wait()
+        if self._cancelled.is_set():
+            return False
+        self._queue.put(item)
+        if self._queue.qsize() >= PAGES_QUEUED_PER_READER * self._live:
+            self._room.clear()
+        return True
 
 
 _DONE = object()
