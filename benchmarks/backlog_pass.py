@@ -38,19 +38,17 @@ from benchmarks.measure import (
     run_measured,
 )
 from benchmarks.report import DASH, Report, Row, Target, count, number, per_minimum
-from tap_auth0_userlogs.sources.tenant_log import log_id_at
+from tests.emulator.log_ids import format_log_id
 
 NAME = "backlog_pass"
 CONDITIONS = Conditions()
 BACKLOG_EVENTS = 1_000_000
-QUICK_BACKLOG_EVENTS = 100_000
 BACKLOG_USERS = 5000
 BACKLOG_HOURS = 24
 # The pass starts this long before the backlog: early enough to read all of it, late enough
 # that the tap has no reason to suspect a span lost to retention (its threshold is an hour).
 START_MARGIN = timedelta(minutes=30)
 PER_USER_SECONDS = 10
-QUICK_PER_USER_SECONDS = 5
 PAGE = 100
 TARGET_RSS_MB = 150
 TARGET_FIRST_RECORD_S = 2.0
@@ -59,22 +57,24 @@ SEED = 81
 
 
 def run(options: Options) -> Report:
-    events = QUICK_BACKLOG_EVENTS if options.quick else BACKLOG_EVENTS
-    budget = QUICK_PER_USER_SECONDS if options.quick else PER_USER_SECONDS
+    events = options.pick(full=BACKLOG_EVENTS, quick=100_000, tiny=2_000)
+    # Tiny: time for the tap to start (SIGTERM during its start-up ends it without state).
+    budget = options.pick(full=PER_USER_SECONDS, quick=5, tiny=3)
+    users = options.pick(full=BACKLOG_USERS, quick=BACKLOG_USERS, tiny=20)
     report = Report(
-        f"Backlog pass: {events:,} events of {BACKLOG_USERS:,} users in the tenant's log",
+        f"Backlog pass: {events:,} events of {users:,} users in the tenant's log",
         f"emulator: {CONDITIONS.describe()}; the backlog ingested over the {BACKLOG_HOURS} h "
         "before the run; every user (no user_ids, no user_query)",
         rows=ROWS,
     )
-    if options.quick:
-        report.notes.append(f"quick: {events:,} events instead of {BACKLOG_EVENTS:,}")
+    if not options.full:
+        report.notes.append(options.scaled(f"{events:,} events instead of {BACKLOG_EVENTS:,}"))
     with EmulatorProcess(
         users=0,
         events_per_user=0,
         seed=SEED,
         backlog_events=events,
-        backlog_users=BACKLOG_USERS,
+        backlog_users=users,
         backlog_hours=BACKLOG_HOURS,
     ) as emulator:
         start = datetime.now(timezone.utc) - timedelta(hours=BACKLOG_HOURS) - START_MARGIN
@@ -103,7 +103,8 @@ def run(options: Options) -> Report:
             CONDITIONS,
             stop_after=budget,
         )
-        floor = measure_minimal_pass(emulator, options.workspace, log_id_at(start))
+        # The position before every event indexed from `start` on, as the tap starts a pass.
+        floor = measure_minimal_pass(emulator, options.workspace, format_log_id(start, 0))
     per_user = extrapolated(per_user, events, len(emulator.user_ids))
     report.columns = [tap, per_user]
     report.baseline = floor

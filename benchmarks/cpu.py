@@ -20,18 +20,19 @@ from benchmarks.report import Report, Target
 NAME = "cpu"
 TARGET_EVENTS_PER_S = 50_000
 EVENTS_PER_USER = 950
+FULL_USERS = 100
 
 
 def run(options: Options) -> Report:
-    users = 20 if options.quick else 100
+    users = options.pick(full=FULL_USERS, quick=20, tiny=3)
     conditions = Conditions()
     report = Report(
         f"CPU: {users} users x {EVENTS_PER_USER} events to /dev/null",
         f"emulator: {conditions.describe()}; stdout to /dev/null, events counted from the "
         "summary line",
     )
-    if options.quick:
-        report.notes.append("quick: 20 users instead of 100")
+    if not options.full:
+        report.notes.append(options.scaled(f"{users} users instead of {FULL_USERS}"))
     with EmulatorProcess(users=users, events_per_user=EVENTS_PER_USER, seed=41) as emulator:
         user_ids = emulator.user_ids
         minimum = emulator.call("minimum", user_ids=user_ids)

@@ -27,7 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
+import msgspec
 
 from tests.emulator import Emulator, Tenant, TenantSpec
 from tests.emulator.timestamps import parse_time, utcnow
@@ -372,7 +372,7 @@ def record_log_ids(path: Path) -> Iterator[str]:
             if log_id is not None:
                 yield log_id
                 continue
-            message = orjson.loads(line)
+            message = msgspec.json.decode(line)
             if message.get("type") == "RECORD" and message.get("stream") == "user_logs":
                 yield message["record"]["log_id"]
 

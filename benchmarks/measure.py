@@ -13,6 +13,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from benchmarks import completeness
 from tests.emulator.plans import plan_named
@@ -37,6 +38,7 @@ MESSAGE_TYPE = re.compile(rb'"type"\s*:\s*"(\w+)"')
 FIRST_RECORD = re.compile(rb'"type"\s*:\s*"RECORD"\s*,\s*"stream"\s*:\s*"user_logs"')
 # The exit code of a tap stopped with SIGTERM (128 + 15): it wrote its state and ended.
 STOPPED = 143
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- processes
@@ -426,13 +428,30 @@ def unavailable(label: str, setting: str) -> Figures:
     return Figures(label, status="not available yet", notes=[f"the tap has no '{setting}' yet"])
 
 
+# How big every scenario runs: the figures (full), a look in about two minutes (quick), or a
+# check that each scenario still runs to its report, in seconds (tiny: `make test` runs it).
+SIZES = ("full", "quick", "tiny")
+
+
 @dataclass
 class Options:
     """How big to run and where to write: what every scenario is given."""
 
-    quick: bool
+    size: str  # one of SIZES
     baseline_seconds: float
     workspace: Workspace
+
+    def pick(self, full: T, quick: T, tiny: T) -> T:
+        """The value for this run's size."""
+        return {"full": full, "quick": quick, "tiny": tiny}[self.size]
+
+    @property
+    def full(self) -> bool:
+        return self.size == "full"
+
+    def scaled(self, what: str) -> str:
+        """The note of a run smaller than the full one, e.g. ``quick: 20 users instead of 100``."""
+        return f"{self.size}: {what}"
 
 
 @dataclass
@@ -562,6 +581,9 @@ def measure_tap(
         )
     if process.timed_out:
         figures.status = f"failed: killed after {workspace.timeout:.0f} s"
+    elif process.stopped and process.returncode == -signal.SIGTERM:
+        # SIGTERM ends a tap still starting up before it can write its state.
+        figures.status = f"failed: stopped after {stop_after:g} s, still starting: budget too short"
     elif not finished:
         figures.status = f"failed: exit {process.returncode}: {last_error(log)}"
     workspace.discard(folder)

@@ -32,6 +32,9 @@ LATENCY_MS = 150
 # 15 minutes.
 USERS = {"free": 75, "essentials": 70, "enterprise": 600}
 QUICK_USERS = {"free": 6, "essentials": 6, "enterprise": 100}
+# Tiny: two plans, one of each kind of bucket (per endpoint; tenant-wide, the one whose burst
+# holds the whole run).
+TINY_USERS = {"essentials": 3, "enterprise": 3}
 HEAVY_USER_EVENTS = 1200
 EVENTS_PER_MINUTE_PER_USER = 40 / 3000  # the busy profile's traffic
 TARGET_SHARE = 0.90
@@ -40,14 +43,14 @@ SEED = 61
 
 
 def run(options: Options) -> list[Report]:
-    sizes = QUICK_USERS if options.quick else USERS
+    sizes = options.pick(full=USERS, quick=QUICK_USERS, tiny=TINY_USERS)
     return [sync_on(plan, users, options) for plan, users in sizes.items()]
 
 
 def sync_on(plan: str, users: int, options: Options) -> Report:
     conditions = Conditions.of_plan(plan, latency_ms=LATENCY_MS)
     # Quick: no user past the cap, whose pages alone take Free's bucket 7 s.
-    heavy_events = 0 if options.quick else HEAVY_USER_EVENTS
+    heavy_events = HEAVY_USER_EVENTS if options.full else 0
     with EmulatorProcess(
         users=users,
         profile="busy",
@@ -83,10 +86,12 @@ def sync_on(plan: str, users: int, options: Options) -> Report:
         baseline=tap.versus,
         rows=COMPLETENESS_ROWS,
     )
-    if options.quick:
+    if not options.full:
         report.notes.append(
-            f"quick: {users} users instead of {USERS[plan]:,}, none past the cap; a run this "
-            "short is mostly the bucket's burst, so judge the share of the limit on the full run"
+            options.scaled(
+                f"{users} users instead of {USERS[plan]:,}, none past the cap; a run this short "
+                "is mostly the bucket's burst, so judge the share of the limit on the full run"
+            )
         )
     report.notes.append(
         f"tenant: {info['events']:,} events, {heavy_events:,} of them of one user; "

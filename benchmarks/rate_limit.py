@@ -35,16 +35,18 @@ FULL_CAPPED_USERS = 300
 
 
 def run(options: Options) -> Report:
-    users = 100 if options.quick else FULL_USERS
-    capped_users = 48 if options.quick else FULL_CAPPED_USERS
+    users = options.pick(full=FULL_USERS, quick=100, tiny=10)
+    capped_users = options.pick(full=FULL_CAPPED_USERS, quick=48, tiny=6)
     report = Report(
         f"Rate limit: a first sync of {users:,} users (0-3 events each)",
         f"emulator: {CONDITIONS.describe()}",
     )
-    if options.quick:
+    if not options.full:
         report.notes.append(
-            f"quick: {users} users instead of {FULL_USERS:,}; a run this short is mostly "
-            "ramp-up, so judge the share of the limit on the full run"
+            options.scaled(
+                f"{users} users instead of {FULL_USERS:,}; a run this short is mostly ramp-up, "
+                "so judge the share of the limit on the full run"
+            )
         )
     else:
         report.notes.append(

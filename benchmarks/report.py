@@ -175,6 +175,11 @@ class Report:
     notes: list[str] = field(default_factory=list)
     rows: list[Row] = field(default_factory=lambda: ROWS)
 
+    def failed_runs(self) -> list[str]:
+        """The labels of runs that failed (a run of a setting not available yet did not)."""
+        columns = [*self.columns, *([self.baseline] if self.baseline else [])]
+        return [c.label for c in columns if c.status.startswith("failed")]
+
     def render(self) -> str:
         lines = [f"== {self.title}", f"   {self.conditions}", ""]
         columns = [*self.columns, *([self.baseline] if self.baseline else [])]
