@@ -8,12 +8,20 @@ import time
 import traceback
 from pathlib import Path
 
-from benchmarks import backlog_pass, cpu, large_tenant, plans, rate_limit, real_tenant
+from benchmarks import (
+    backlog_pass,
+    bucket_share,
+    cpu,
+    large_tenant,
+    plans,
+    rate_limit,
+    real_tenant,
+)
 from benchmarks.measure import Options, Workspace, offers, tap_settings
 
 SCENARIOS = {
     module.NAME: module
-    for module in (cpu, rate_limit, backlog_pass, large_tenant, real_tenant, plans)
+    for module in (cpu, rate_limit, backlog_pass, large_tenant, real_tenant, plans, bucket_share)
 }
 # How long the naive baseline may run per scenario before its figures are extrapolated.
 BASELINE_SECONDS = {"full": 20.0, "quick": 3.0, "tiny": 0.5}
@@ -35,8 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
         "client, or a reader of the tenant's log like the Meltano Hub's default Auth0 tap), "
         "and the targets met or missed. The real_tenant and plans scenarios let the tap "
         "discover the users and check every event it delivers against the tenant's, by "
-        "log_id; backlog_pass reads a million events of the tenant's log in one pass. "
-        "Figures, not tests: nothing fails on a missed target. "
+        "log_id; backlog_pass reads a million events of the tenant's log in one pass; "
+        "bucket_share measures the share of each plan's bucket a first run uses, 150 ms from "
+        "Auth0, by default and with one request at a time. "
+        "Figures, not tests: nothing fails on a missed target (a run that fails exits 1). "
         "The full run takes about 13 minutes on two cores.",
     )
     size = parser.add_mutually_exclusive_group()

@@ -361,6 +361,8 @@ class Figures:
     first_logs_answer: float | None = None
     first_pass_answer: float | None = None
     stopped_after: float | None = None  # the time budget the run was stopped at, if it was
+    in_flight_mean: float | None = None  # requests in flight on average (emulator side)
+    server_cpu: float | None = None  # the emulator process's CPU seconds during the run
     versus: Figures | None = None  # the baseline this run is set against
     status: str = "ok"  # or "not available yet", "failed: ..."
     notes: list[str] = field(default_factory=list)
@@ -493,6 +495,8 @@ def observed_figures(
         peak_concurrency=report["peak_concurrency"],
         peak_rss_mb=process.peak_rss_mb,
         cpu=process.cpu,
+        in_flight_mean=report["in_flight_mean"],
+        server_cpu=report["cpu"],
     )
 
 
@@ -564,8 +568,9 @@ def measure_tap(
     if stdout is not None:
         records, figures.final_state = read_singer_output(stdout)
         figures.events = records
-        # A killed tap may have left half a line: only a finished run is compared.
-        if check_events and process.returncode == 0 and not process.timed_out:
+        # A killed tap may have left half a line: only a finished run (or one stopped on its
+        # budget, which writes its state and ends) is compared.
+        if check_events and finished and not process.timed_out:
             figures.completeness = completeness.of_tap(emulator.call, stdout, folder)
             figures.users = figures.completeness.get("users_found")
         if on_output is not None and finished and not process.timed_out:

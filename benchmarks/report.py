@@ -201,9 +201,10 @@ class Report:
                 notes.append(f"{column.label}: {column.status}")
             notes.extend(f"{column.label}: {note}" for note in column.notes)
             if column.completeness is not None:
-                notes.extend(
-                    f"{column.label}: {note}" for note in completeness.describe(column.completeness)
+                found = completeness.describe(
+                    column.completeness, stopped=column.stopped_after is not None
                 )
+                notes.extend(f"{column.label}: {note}" for note in found)
         if notes:
             lines.append("")
             lines.extend(f"   * {note}" for note in notes)
