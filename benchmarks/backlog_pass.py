@@ -10,10 +10,12 @@ reading the tap's output file, against the backlog's log_ids).
 
 The yardstick (the baseline column) is ``benchmarks.minimal_pass``: the same pages read with
 nothing but the tap's decoding and record writing, no retries, pacing, state or Singer
-machinery: the floor of this machine for that work. Beside the pass, the same tenant read user
-by user (``strategy: per_user``, the users given as ``user_ids``) on a time budget: about 2.3
-requests for every 100 events, at a few thousand events a second, so the whole million would
-take minutes. Its figures are extrapolated from the part it read, as the naive baseline's are.
+machinery: the floor of this machine for that work. The tap's CPU target is a ratio to it,
+both measured in the same run (issue 18): at least 0.8 of its events per CPU second. Beside
+the pass, the same tenant read user by user (``strategy: per_user``, the users given as
+``user_ids``) on a time budget: about 2.3 requests for every 100 events, at a few thousand
+events a second, so the whole million would take minutes. Its figures are extrapolated from
+the part it read, as the naive baseline's are.
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ PER_USER_SECONDS = 10
 PAGE = 100
 TARGET_RSS_MB = 150
 TARGET_FIRST_RECORD_S = 2.0
-TARGET_EVENTS_PER_CPU_S = 50_000
+# Issue 18: the tap's events per CPU second at least this share of the minimal pass's, both
+# measured in the same run (an absolute figure held on one machine only).
+TARGET_MINIMAL_PASS_RATIO = 0.8
 SEED = 81
 
 
@@ -233,7 +237,9 @@ def notes(tap: Figures, coverage: dict[str, Any]) -> list[str]:
 def targets(tap: Figures, coverage: dict[str, Any], floor: Figures) -> list[Target]:
     rss_text = f"peak RSS <= {TARGET_RSS_MB} MB"
     first_text = f"first record within {TARGET_FIRST_RECORD_S:g} s of the first page"
-    cpu_text = f">= {TARGET_EVENTS_PER_CPU_S:,} events/s on one core (per tap CPU second)"
+    cpu_text = (
+        f"events per CPU second >= {TARGET_MINIMAL_PASS_RATIO:g} x the minimal pass's (this run)"
+    )
     once_text = "every backlog event exactly once"
     texts = (rss_text, first_text, cpu_text, once_text)
     if not tap.ok:
@@ -250,16 +256,19 @@ def targets(tap: Figures, coverage: dict[str, Any], floor: Figures) -> list[Targ
         if delay is not None
         else Target(first_text, "no record, or no page answered", False)
     )
-    wall = _reading_rate(tap)
-    found.append(
-        Target(
-            cpu_text,
-            f"{rate:,.0f} events per CPU second; {number(wall, 0)} events/s of wall time",
-            rate >= TARGET_EVENTS_PER_CPU_S,
+    floor_rate = floor.events_per_cpu_s if floor.ok else None
+    if rate is not None and floor_rate:
+        ratio = rate / floor_rate
+        found.append(
+            Target(
+                cpu_text,
+                f"{ratio:.2f}x: {rate:,.0f} against {floor_rate:,.0f}; "
+                f"{number(_reading_rate(tap), 0)} events/s of wall time",
+                ratio >= TARGET_MINIMAL_PASS_RATIO,
+            )
         )
-        if rate is not None
-        else Target(cpu_text, DASH, None)
-    )
+    else:
+        found.append(Target.unmeasured(cpu_text, floor if rate is not None else tap))
     if coverage:
         complete = coverage["missing"] == 0 and coverage["duplicates"] == 0
         found.append(
@@ -272,13 +281,4 @@ def targets(tap: Figures, coverage: dict[str, Any], floor: Figures) -> list[Targ
         )
     else:
         found.append(Target(once_text, "not checked", None))
-    floor_rate = floor.events_per_cpu_s if floor.ok else None
-    if rate is not None and floor_rate:
-        found.append(
-            Target(
-                "events per CPU second against the minimal pass (this machine's floor)",
-                f"{rate / floor_rate:.2f}x of its {floor_rate:,.0f}",
-                None,
-            )
-        )
     return found

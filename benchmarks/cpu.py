@@ -18,9 +18,9 @@ from benchmarks.measure import (
 from benchmarks.report import Report, Target
 
 NAME = "cpu"
-TARGET_EVENTS_PER_S = 50_000
 EVENTS_PER_USER = 950
-FULL_USERS = 100
+# 100 until bucket_share came: fewer, to keep `make bench` under 15 minutes.
+FULL_USERS = 60
 
 
 def run(options: Options) -> Report:
@@ -63,12 +63,14 @@ def run(options: Options) -> Report:
 
 
 def targets(shipped: Figures, defaults: Figures) -> list[Target]:
-    rate_text = f">= {TARGET_EVENTS_PER_S:,} events/s (sync time)"
+    # Issue 18 replaced issue 11's absolute 50,000 events/s by a ratio measured in the same
+    # run: backlog_pass judges the tap against the minimal pass; this figure is reported.
+    rate_text = "events/s (sync time); judged as a ratio to the minimal pass in backlog_pass"
     ratio_text = "ratio to singer-sdk's defaults: events/s, events per CPU second"
     rate, base = shipped.events_per_s, defaults.events_per_s
     if not shipped.ok or rate is None:
         return [Target.unmeasured(rate_text, shipped), Target.unmeasured(ratio_text, shipped)]
-    found = [Target(rate_text, f"{rate:,.0f} events/s", rate >= TARGET_EVENTS_PER_S)]
+    found = [Target(rate_text, f"{rate:,.0f} events/s", None)]
     if not defaults.ok or not base:
         found.append(Target.unmeasured(ratio_text, defaults))
         return found
