@@ -40,8 +40,8 @@ PAGE = 100
 # of seconds would be better figures, but `make bench` has to stay under 15 minutes.
 PASS_SECONDS = 10
 # What a run may take before it is stopped: the pass, the tap's start-up and its survey.
-PASS_BUDGET_SECONDS = PASS_SECONDS + 6
-PER_USER_BUDGET_SECONDS = 8
+PASS_BUDGET_SECONDS = PASS_SECONDS + 5
+PER_USER_BUDGET_SECONDS = 7
 QUICK_PASS_SECONDS = 4
 # Tiny: past Essentials' burst of 10 pages, so that a pass is stopped on its budget; per_user
 # runs given time to finish (a tap stopped inside its start-up ends without its state).
@@ -61,9 +61,9 @@ SINGLE = "single"
 SINGLE_SETTINGS = {"max_concurrency": 1}
 # Above this share of one core all along, a process is taken to be what holds a run back.
 BUSY_CORE = 0.85
-# Requests in flight on average above this share of the most ever in flight: the run kept
-# its requests in flight all along, so their round trip is what bounds it.
-FULL_PIPE = 0.8
+# Requests/s above this share of the bucket's rate: the tap's governor is what holds it back
+# (the headroom it leaves), not how many requests it keeps in flight.
+PACED = 0.75
 
 
 @dataclass(frozen=True)
@@ -312,13 +312,16 @@ def bound(bucket: PlanBucket, figures: Figures) -> str:
         )
     if (core_share(figures.server_cpu, figures) or 0.0) >= BUSY_CORE:
         return "the emulator's CPU (this machine, not the tap)"
-    mean, most = figures.in_flight_mean, figures.peak_concurrency
-    if not (mean and most and figures.logged and figures.span):
+    reading, mean, most = bucket.reading, figures.in_flight_mean, figures.peak_concurrency
+    if not (requests and mean and most and figures.logged and figures.span):
         return "not known"
-    each = f"{1000 * mean * figures.span / figures.logged:.0f} ms each"
-    if mean >= FULL_PIPE * most:
-        return f"the round trip: {most} in flight at most, {mean:.1f} on average, {each}"
-    return f"the tap's pacing: {mean:.1f} in flight on average of at most {most}, {each}"
+    if requests <= reading.burst:
+        return f"none: its {requests} requests fit in the burst of {reading.burst}"
+    sent = figures.logged / figures.span
+    if sent >= PACED * reading.rate:
+        return f"the tap's pacing: {sent:.1f}/s of the bucket's {per_second(reading.rate)}"
+    each = f"{1000 * mean / sent:.0f} ms each"
+    return f"the round trip: {mean:.1f} requests in flight on average (at most {most}), {each}"
 
 
 def targets(bucket: PlanBucket, what: str, runs: dict[str, Figures]) -> list[Target]:
