@@ -8,6 +8,7 @@ not tests and assert nothing. Each process stands alone so its CPU and memory ar
     sdk_defaults     the tap with singer-sdk's default message writing, for the CPU yardstick
     minimal_pass     the least a pass can do (http.client, the tap's decoding and writing)
     sdk_writer       by hand: the tap's record path against singer-sdk's msgspec writer
+    launch           starts a measured process, so that its peak RSS and CPU time are its own
     measure          running and measuring those processes, and the figures they yield
     report           the table printed for each scenario, with its targets
 

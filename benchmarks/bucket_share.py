@@ -315,7 +315,7 @@ def bound(bucket: PlanBucket, figures: Figures) -> str:
     reading, mean, most = bucket.reading, figures.in_flight_mean, figures.peak_concurrency
     if not (requests and mean and most and figures.logged and figures.span):
         return "not known"
-    if requests <= reading.burst:
+    if requests <= reading.burst and not stopped(figures):
         return f"none: its {requests} requests fit in the burst of {reading.burst}"
     sent = figures.logged / figures.span
     if sent >= PACED * reading.rate:

@@ -1,9 +1,10 @@
 """Running and measuring: the emulator, tap and baseline processes, and the figures they yield.
 
-Every measured process is a child of this one, waited for with ``os.wait4`` so its peak RSS
-and CPU time are its own. Requests, 429s, concurrency and rates are counted by the emulator;
-events and the final state are read from the tap's stdout, the sync time from its
-``Sync finished:`` line on stderr.
+Every measured process is started by ``benchmarks.launch``, a small process that waits for it
+with ``os.wait4`` so that its peak RSS and CPU time are its own (started from this process, it
+would be charged with this one's peak memory). Requests, 429s, concurrency and rates are
+counted by the emulator; events and the final state are read from the tap's stdout, the sync
+time from its ``Sync finished:`` line on stderr.
 """
 
 from __future__ import annotations
@@ -97,16 +98,21 @@ def run_measured(
 
     ``stop_after``: send SIGTERM after that many seconds (a run measured on a time budget).
     ``watch``: read stdout through a pipe and note when a line matching it first arrives.
+    The command runs under ``benchmarks.launch``, so that its peak RSS is its own, in a
+    process group of its own, so that a timeout kills both.
     """
     out_target = stdout if stdout is not None else Path(os.devnull)
+    usage_path = stderr.with_name("usage.json")
+    usage_path.unlink(missing_ok=True)
     with out_target.open("wb") as out, stderr.open("wb") as err:
         started = time.monotonic()
         process = subprocess.Popen(
-            command,
+            [PYTHON, "-m", "benchmarks.launch", str(usage_path), *command],
             stdout=subprocess.PIPE if watch else out,
             stderr=err,
             stdin=subprocess.DEVNULL,
             cwd=REPO_ROOT,
+            start_new_session=True,
         )
         copier = StdoutCopier(process.stdout, out, watch) if watch and process.stdout else None
         ended: list[tuple[float, int, Any]] = []
@@ -126,18 +132,24 @@ def run_measured(
         reaper.join(timeout - (stop_after or 0) if stopped else timeout)
         timed_out = reaper.is_alive()
         if timed_out:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             reaper.join()
         if copier is not None and process.stdout is not None:
             copier.thread.join()  # the pipe ends with the process
             process.stdout.close()
     finished, status, usage = ended[0]
     process.returncode = os.waitstatus_to_exitcode(status)
+    # Killed on its timeout, the launcher wrote nothing: its own figures, the command's within.
+    own = (
+        json.loads(usage_path.read_text())
+        if usage_path.exists()
+        else {"cpu": usage.ru_utime + usage.ru_stime, "peak_rss_kb": usage.ru_maxrss}
+    )
     return ProcessRun(
         returncode=process.returncode,
         wall=finished - started,
-        cpu=usage.ru_utime + usage.ru_stime,
-        peak_rss_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
+        cpu=own["cpu"],
+        peak_rss_mb=own["peak_rss_kb"] / 1024,  # kilobytes on Linux
         timed_out=timed_out,
         stopped=stopped,
         first_match=copier.first_match if copier else None,

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.__main__ import SCENARIOS
+from benchmarks.measure import run_measured
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = REPO_ROOT / "benchmarks"
@@ -79,6 +80,18 @@ def test_every_benchmark_module_imports(path):
     # The tiny run below runs the scenarios; this reaches the tools run by hand too
     # (`benchmarks.sdk_writer`), whose imports of the tap's modules a move would break.
     importlib.import_module(f"benchmarks.{path.stem}")
+
+
+def test_a_measured_process_reports_its_own_peak_memory(tmp_path):
+    # Linux charges a program with the peak memory of the process that exec'd it: started
+    # straight from a benchmark that once held 200 MB, a small child would report 200 MB.
+    held = b"\x01" * (200 * 1024 * 1024)  # written, so every page is resident
+    child = [sys.executable, "-c", "pass"]
+    run = run_measured(child, stdout=None, stderr=tmp_path / "stderr.log", timeout=60)
+    assert run.returncode == 0
+    assert run.peak_rss_mb < 100
+    assert run.cpu > 0
+    assert len(held) == 200 * 1024 * 1024  # held until the child has run
 
 
 def test_every_scenario_runs_to_its_report_at_a_tiny_size():
