@@ -10,10 +10,12 @@ reading the tap's output file, against the backlog's log_ids).
 
 The yardstick (the baseline column) is ``benchmarks.minimal_pass``: the same pages read with
 nothing but the tap's decoding and record writing, no retries, pacing, state or Singer
-machinery: the floor of this machine for that work. Beside the pass, the same tenant read user
-by user (``strategy: per_user``, the users given as ``user_ids``) on a time budget: about 2.3
-requests for every 100 events, at a few thousand events a second, so the whole million would
-take minutes. Its figures are extrapolated from the part it read, as the naive baseline's are.
+machinery: the floor of this machine for that work. The tap's CPU target is a ratio to it,
+both measured in the same run (issue 18): at least 0.8 of its events per CPU second. Beside
+the pass, the same tenant read user by user (``strategy: per_user``, the users given as
+``user_ids``) on a time budget: about 2.3 requests for every 100 events, at a few thousand
+events a second, so the whole million would take minutes. Its figures are extrapolated from
+the part it read, as the naive baseline's are.
 """
 
 from __future__ import annotations
@@ -38,43 +40,45 @@ from benchmarks.measure import (
     run_measured,
 )
 from benchmarks.report import DASH, Report, Row, Target, count, number, per_minimum
-from tap_auth0_userlogs.events.log_ids import log_id_at
+from tests.emulator.log_ids import format_log_id
 
 NAME = "backlog_pass"
 CONDITIONS = Conditions()
 BACKLOG_EVENTS = 1_000_000
-QUICK_BACKLOG_EVENTS = 100_000
 BACKLOG_USERS = 5000
 BACKLOG_HOURS = 24
 # The pass starts this long before the backlog: early enough to read all of it, late enough
 # that the tap has no reason to suspect a span lost to retention (its threshold is an hour).
 START_MARGIN = timedelta(minutes=30)
 PER_USER_SECONDS = 10
-QUICK_PER_USER_SECONDS = 5
 PAGE = 100
 TARGET_RSS_MB = 150
 TARGET_FIRST_RECORD_S = 2.0
-TARGET_EVENTS_PER_CPU_S = 50_000
+# Issue 18: the tap's events per CPU second at least this share of the minimal pass's, both
+# measured in the same run (an absolute figure held on one machine only).
+TARGET_MINIMAL_PASS_RATIO = 0.8
 SEED = 81
 
 
 def run(options: Options) -> Report:
-    events = QUICK_BACKLOG_EVENTS if options.quick else BACKLOG_EVENTS
-    budget = QUICK_PER_USER_SECONDS if options.quick else PER_USER_SECONDS
+    events = options.pick(full=BACKLOG_EVENTS, quick=100_000, tiny=2_000)
+    # Tiny: time for the tap to start (SIGTERM during its start-up ends it without state).
+    budget = options.pick(full=PER_USER_SECONDS, quick=5, tiny=3)
+    users = options.pick(full=BACKLOG_USERS, quick=BACKLOG_USERS, tiny=20)
     report = Report(
-        f"Backlog pass: {events:,} events of {BACKLOG_USERS:,} users in the tenant's log",
+        f"Backlog pass: {events:,} events of {users:,} users in the tenant's log",
         f"emulator: {CONDITIONS.describe()}; the backlog ingested over the {BACKLOG_HOURS} h "
         "before the run; every user (no user_ids, no user_query)",
         rows=ROWS,
     )
-    if options.quick:
-        report.notes.append(f"quick: {events:,} events instead of {BACKLOG_EVENTS:,}")
+    if not options.full:
+        report.notes.append(options.scaled(f"{events:,} events instead of {BACKLOG_EVENTS:,}"))
     with EmulatorProcess(
         users=0,
         events_per_user=0,
         seed=SEED,
         backlog_events=events,
-        backlog_users=BACKLOG_USERS,
+        backlog_users=users,
         backlog_hours=BACKLOG_HOURS,
     ) as emulator:
         start = datetime.now(timezone.utc) - timedelta(hours=BACKLOG_HOURS) - START_MARGIN
@@ -103,7 +107,8 @@ def run(options: Options) -> Report:
             CONDITIONS,
             stop_after=budget,
         )
-        floor = measure_minimal_pass(emulator, options.workspace, log_id_at(start))
+        # The position before every event indexed from `start` on, as the tap starts a pass.
+        floor = measure_minimal_pass(emulator, options.workspace, format_log_id(start, 0))
     per_user = extrapolated(per_user, events, len(emulator.user_ids))
     report.columns = [tap, per_user]
     report.baseline = floor
@@ -232,7 +237,9 @@ def notes(tap: Figures, coverage: dict[str, Any]) -> list[str]:
 def targets(tap: Figures, coverage: dict[str, Any], floor: Figures) -> list[Target]:
     rss_text = f"peak RSS <= {TARGET_RSS_MB} MB"
     first_text = f"first record within {TARGET_FIRST_RECORD_S:g} s of the first page"
-    cpu_text = f">= {TARGET_EVENTS_PER_CPU_S:,} events/s on one core (per tap CPU second)"
+    cpu_text = (
+        f"events per CPU second >= {TARGET_MINIMAL_PASS_RATIO:g} x the minimal pass's (this run)"
+    )
     once_text = "every backlog event exactly once"
     texts = (rss_text, first_text, cpu_text, once_text)
     if not tap.ok:
@@ -249,16 +256,19 @@ def targets(tap: Figures, coverage: dict[str, Any], floor: Figures) -> list[Targ
         if delay is not None
         else Target(first_text, "no record, or no page answered", False)
     )
-    wall = _reading_rate(tap)
-    found.append(
-        Target(
-            cpu_text,
-            f"{rate:,.0f} events per CPU second; {number(wall, 0)} events/s of wall time",
-            rate >= TARGET_EVENTS_PER_CPU_S,
+    floor_rate = floor.events_per_cpu_s if floor.ok else None
+    if rate is not None and floor_rate:
+        ratio = rate / floor_rate
+        found.append(
+            Target(
+                cpu_text,
+                f"{ratio:.2f}x: {rate:,.0f} against {floor_rate:,.0f}; "
+                f"{number(_reading_rate(tap), 0)} events/s of wall time",
+                ratio >= TARGET_MINIMAL_PASS_RATIO,
+            )
         )
-        if rate is not None
-        else Target(cpu_text, DASH, None)
-    )
+    else:
+        found.append(Target.unmeasured(cpu_text, floor if rate is not None else tap))
     if coverage:
         complete = coverage["missing"] == 0 and coverage["duplicates"] == 0
         found.append(
@@ -271,13 +281,4 @@ def targets(tap: Figures, coverage: dict[str, Any], floor: Figures) -> list[Targ
         )
     else:
         found.append(Target(once_text, "not checked", None))
-    floor_rate = floor.events_per_cpu_s if floor.ok else None
-    if rate is not None and floor_rate:
-        found.append(
-            Target(
-                "events per CPU second against the minimal pass (this machine's floor)",
-                f"{rate / floor_rate:.2f}x of its {floor_rate:,.0f}",
-                None,
-            )
-        )
     return found

@@ -18,20 +18,21 @@ from benchmarks.measure import (
 from benchmarks.report import Report, Target
 
 NAME = "cpu"
-TARGET_EVENTS_PER_S = 50_000
 EVENTS_PER_USER = 950
+# 100 until bucket_share came: fewer, to keep `make bench` under 15 minutes.
+FULL_USERS = 60
 
 
 def run(options: Options) -> Report:
-    users = 20 if options.quick else 100
+    users = options.pick(full=FULL_USERS, quick=20, tiny=3)
     conditions = Conditions()
     report = Report(
         f"CPU: {users} users x {EVENTS_PER_USER} events to /dev/null",
         f"emulator: {conditions.describe()}; stdout to /dev/null, events counted from the "
         "summary line",
     )
-    if options.quick:
-        report.notes.append("quick: 20 users instead of 100")
+    if not options.full:
+        report.notes.append(options.scaled(f"{users} users instead of {FULL_USERS}"))
     with EmulatorProcess(users=users, events_per_user=EVENTS_PER_USER, seed=41) as emulator:
         user_ids = emulator.user_ids
         minimum = emulator.call("minimum", user_ids=user_ids)
@@ -62,12 +63,14 @@ def run(options: Options) -> Report:
 
 
 def targets(shipped: Figures, defaults: Figures) -> list[Target]:
-    rate_text = f">= {TARGET_EVENTS_PER_S:,} events/s (sync time)"
+    # Issue 18 replaced issue 11's absolute 50,000 events/s by a ratio measured in the same
+    # run: backlog_pass judges the tap against the minimal pass; this figure is reported.
+    rate_text = "events/s (sync time); judged as a ratio to the minimal pass in backlog_pass"
     ratio_text = "ratio to singer-sdk's defaults: events/s, events per CPU second"
     rate, base = shipped.events_per_s, defaults.events_per_s
     if not shipped.ok or rate is None:
         return [Target.unmeasured(rate_text, shipped), Target.unmeasured(ratio_text, shipped)]
-    found = [Target(rate_text, f"{rate:,.0f} events/s", rate >= TARGET_EVENTS_PER_S)]
+    found = [Target(rate_text, f"{rate:,.0f} events/s", None)]
     if not defaults.ok or not base:
         found.append(Target.unmeasured(ratio_text, defaults))
         return found

@@ -27,8 +27,10 @@ from benchmarks.report import Report, Row, Target, count, number
 NAME = "dbt_build"
 EVENTS = 200_000
 QUICK_EVENTS = 40_000
+TINY_EVENTS = 2_000
 NEW_EVENTS = 2_000
 QUICK_NEW_EVENTS = 500
+TINY_NEW_EVENTS = 50
 BACKLOG_USERS = 5000
 BACKLOG_HOURS = 24
 SEED = 83
@@ -91,8 +93,8 @@ def rows_in(warehouse: Path, table: str) -> int:
 
 
 def run(options: Options) -> Report:
-    events = QUICK_EVENTS if options.quick else EVENTS
-    new_events = QUICK_NEW_EVENTS if options.quick else NEW_EVENTS
+    events = options.pick(EVENTS, QUICK_EVENTS, TINY_EVENTS)
+    new_events = options.pick(NEW_EVENTS, QUICK_NEW_EVENTS, TINY_NEW_EVENTS)
     workspace = options.workspace
     report = Report(
         f"dbt build: the analytics models over {events:,} events in DuckDB",
@@ -101,8 +103,8 @@ def run(options: Options) -> Report:
         f"{new_events:,} new events, loaded and built incrementally",
         rows=ROWS,
     )
-    if options.quick:
-        report.notes.append(f"quick: {events:,} events instead of {EVENTS:,}")
+    if not options.full:
+        report.notes.append(options.scaled(f"{events:,} events instead of {EVENTS:,}"))
     folder = workspace.run_dir("warehouse")
     warehouse = folder / "warehouse.duckdb"
     settings = {

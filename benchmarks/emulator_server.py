@@ -22,10 +22,13 @@ import math
 import random
 import re
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from tests.emulator import Emulator, Tenant, TenantSpec
 from tests.emulator.timestamps import parse_time, utcnow
@@ -109,6 +112,7 @@ class Server:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.rng = random.Random(spec.get("seed", 0))
         self.emulator = emulator_for(Tenant.generate(tenant_spec(spec)), spec)
+        self.cpu_at_reset = time.process_time()
 
     @property
     def tenant(self) -> Tenant:
@@ -160,6 +164,7 @@ class Server:
 
     def reset(self, command: dict[str, Any]) -> dict[str, Any]:
         self.emulator.reset_counters()
+        self.cpu_at_reset = time.process_time()
         return {}
 
     def report(self, command: dict[str, Any]) -> dict[str, Any]:
@@ -196,6 +201,12 @@ class Server:
             "logged": len(log),
             "span": span,
             "busiest_10s": busiest(finished, 10.0),
+            # Requests in flight on average (Little's law: their total time over the span).
+            "in_flight_mean": sum(r.finished - r.started for r in log if r.finished) / span
+            if span
+            else None,
+            # This process's CPU seconds since the reset: whether the emulator kept up.
+            "cpu": time.process_time() - self.cpu_at_reset,
             # Per endpoint, for the share of each bucket: monotonic first start, last answer.
             "endpoints": endpoints,
         }
@@ -370,7 +381,7 @@ def record_log_ids(path: Path) -> Iterator[str]:
             if log_id is not None:
                 yield log_id
                 continue
-            message = json.loads(line)  # the rare line not searched: speed does not matter
+            message = msgspec.json.decode(line)
             if message.get("type") == "RECORD" and message.get("stream") == "user_logs":
                 yield message["record"]["log_id"]
 

@@ -69,7 +69,7 @@ class KeyedTable:
         """One line per row, in the form the emulator's ``compare`` reads."""
         with path.open("w", encoding="utf-8") as out:
             for (_, log_id), row in self.rows.items():
-                out.write(event_line({"log_id": log_id, "user_id": row.user_id, "date": row.date}))
+                out.write(event_line(log_id, row.user_id, row.date))
         return path
 
     def differences(self, other: KeyedTable) -> Differences:

@@ -21,16 +21,17 @@ from benchmarks.report import Report, Target
 NAME = "large_tenant"
 CONDITIONS = Conditions()
 TARGET_RSS_MB = 300
+FULL_USERS = 100_000
 
 
 def run(options: Options) -> Report:
-    users = 5000 if options.quick else 100_000
+    users = options.pick(full=FULL_USERS, quick=5000, tiny=50)
     report = Report(
         f"Large tenant: {users:,} users (0-1 events each) in one sync",
         f"emulator: {CONDITIONS.describe()}",
     )
-    if options.quick:
-        report.notes.append("quick: 5,000 users instead of 100,000")
+    if not options.full:
+        report.notes.append(options.scaled(f"{users:,} users instead of {FULL_USERS:,}"))
     with EmulatorProcess(users=users, events_per_user=[0, 1], seed=31) as emulator:
         user_ids = emulator.user_ids
         minimum = emulator.call("minimum", user_ids=user_ids)

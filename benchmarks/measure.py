@@ -1,9 +1,10 @@
 """Running and measuring: the emulator, tap and baseline processes, and the figures they yield.
 
-Every measured process is a child of this one, waited for with ``os.wait4`` so its peak RSS
-and CPU time are its own. Requests, 429s, concurrency and rates are counted by the emulator;
-events and the final state are read from the tap's stdout, the sync time from its
-``Sync finished:`` line on stderr.
+Every measured process is started by ``benchmarks.launch``, a small process that waits for it
+with ``os.wait4`` so that its peak RSS and CPU time are its own (started from this process, it
+would be charged with this one's peak memory). Requests, 429s, concurrency and rates are
+counted by the emulator; events and the final state are read from the tap's stdout, the sync
+time from its ``Sync finished:`` line on stderr.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -20,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from benchmarks import completeness
 from tests.emulator.plans import plan_named
@@ -37,6 +39,7 @@ MESSAGE_TYPE = re.compile(rb'"type"\s*:\s*"(\w+)"')
 FIRST_RECORD = re.compile(rb'"type"\s*:\s*"RECORD"\s*,\s*"stream"\s*:\s*"user_logs"')
 # The exit code of a tap stopped with SIGTERM (128 + 15): it wrote its state and ended.
 STOPPED = 143
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- processes
@@ -95,16 +98,21 @@ def run_measured(
 
     ``stop_after``: send SIGTERM after that many seconds (a run measured on a time budget).
     ``watch``: read stdout through a pipe and note when a line matching it first arrives.
+    The command runs under ``benchmarks.launch``, so that its peak RSS is its own, in a
+    process group of its own, so that a timeout kills both.
     """
     out_target = stdout if stdout is not None else Path(os.devnull)
+    usage_path = stderr.with_name("usage.json")
+    usage_path.unlink(missing_ok=True)
     with out_target.open("wb") as out, stderr.open("wb") as err:
         started = time.monotonic()
         process = subprocess.Popen(
-            command,
+            [PYTHON, "-m", "benchmarks.launch", str(usage_path), *command],
             stdout=subprocess.PIPE if watch else out,
             stderr=err,
             stdin=subprocess.DEVNULL,
             cwd=REPO_ROOT,
+            start_new_session=True,
         )
         copier = StdoutCopier(process.stdout, out, watch) if watch and process.stdout else None
         ended: list[tuple[float, int, Any]] = []
@@ -124,18 +132,24 @@ def run_measured(
         reaper.join(timeout - (stop_after or 0) if stopped else timeout)
         timed_out = reaper.is_alive()
         if timed_out:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             reaper.join()
         if copier is not None and process.stdout is not None:
             copier.thread.join()  # the pipe ends with the process
             process.stdout.close()
     finished, status, usage = ended[0]
     process.returncode = os.waitstatus_to_exitcode(status)
+    # Killed on its timeout, the launcher wrote nothing: its own figures, the command's within.
+    own = (
+        json.loads(usage_path.read_text())
+        if usage_path.exists()
+        else {"cpu": usage.ru_utime + usage.ru_stime, "peak_rss_kb": usage.ru_maxrss}
+    )
     return ProcessRun(
         returncode=process.returncode,
         wall=finished - started,
-        cpu=usage.ru_utime + usage.ru_stime,
-        peak_rss_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
+        cpu=own["cpu"],
+        peak_rss_mb=own["peak_rss_kb"] / 1024,  # kilobytes on Linux
         timed_out=timed_out,
         stopped=stopped,
         first_match=copier.first_match if copier else None,
@@ -359,6 +373,8 @@ class Figures:
     first_logs_answer: float | None = None
     first_pass_answer: float | None = None
     stopped_after: float | None = None  # the time budget the run was stopped at, if it was
+    in_flight_mean: float | None = None  # requests in flight on average (emulator side)
+    server_cpu: float | None = None  # the emulator process's CPU seconds during the run
     versus: Figures | None = None  # the baseline this run is set against
     status: str = "ok"  # or "not available yet", "failed: ..."
     notes: list[str] = field(default_factory=list)
@@ -426,13 +442,30 @@ def unavailable(label: str, setting: str) -> Figures:
     return Figures(label, status="not available yet", notes=[f"the tap has no '{setting}' yet"])
 
 
+# How big every scenario runs: the figures (full), a look in about two minutes (quick), or a
+# check that each scenario still runs to its report, in seconds (tiny: `make test` runs it).
+SIZES = ("full", "quick", "tiny")
+
+
 @dataclass
 class Options:
     """How big to run and where to write: what every scenario is given."""
 
-    quick: bool
+    size: str  # one of SIZES
     baseline_seconds: float
     workspace: Workspace
+
+    def pick(self, full: T, quick: T, tiny: T) -> T:
+        """The value for this run's size."""
+        return {"full": full, "quick": quick, "tiny": tiny}[self.size]
+
+    @property
+    def full(self) -> bool:
+        return self.size == "full"
+
+    def scaled(self, what: str) -> str:
+        """The note of a run smaller than the full one, e.g. ``quick: 20 users instead of 100``."""
+        return f"{self.size}: {what}"
 
 
 @dataclass
@@ -474,6 +507,8 @@ def observed_figures(
         peak_concurrency=report["peak_concurrency"],
         peak_rss_mb=process.peak_rss_mb,
         cpu=process.cpu,
+        in_flight_mean=report["in_flight_mean"],
+        server_cpu=report["cpu"],
     )
 
 
@@ -545,8 +580,9 @@ def measure_tap(
     if stdout is not None:
         records, figures.final_state = read_singer_output(stdout)
         figures.events = records
-        # A killed tap may have left half a line: only a finished run is compared.
-        if check_events and process.returncode == 0 and not process.timed_out:
+        # A killed tap may have left half a line: only a finished run (or one stopped on its
+        # budget, which writes its state and ends) is compared.
+        if check_events and finished and not process.timed_out:
             figures.completeness = completeness.of_tap(emulator.call, stdout, folder)
             figures.users = figures.completeness.get("users_found")
         if on_output is not None and finished and not process.timed_out:
@@ -562,6 +598,9 @@ def measure_tap(
         )
     if process.timed_out:
         figures.status = f"failed: killed after {workspace.timeout:.0f} s"
+    elif process.stopped and process.returncode == -signal.SIGTERM:
+        # SIGTERM ends a tap still starting up before it can write its state.
+        figures.status = f"failed: stopped after {stop_after:g} s, still starting: budget too short"
     elif not finished:
         figures.status = f"failed: exit {process.returncode}: {last_error(log)}"
     workspace.discard(folder)

@@ -2,7 +2,7 @@
 
 Reads the tenant's log in checkpoint mode from a position to its end, one page at a time, with
 urllib3 and no retries, pacing, state or Singer machinery, but decodes each page and writes
-each record as the tap does (``log_events``: structs of raw fields, one RECORD line each, to
+each record as the tap does (``events.pages``: structs of raw fields, one RECORD line each, to
 /dev/null), skipping events of no user. What a pass costs beyond this is the tap's own
 overhead; what this costs is the floor of the machine and the language for that work.
 ``JOB_JSON`` holds ``base_url``, ``token`` and ``from``; ``OUT_JSON`` gets events, requests,

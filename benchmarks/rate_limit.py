@@ -28,29 +28,32 @@ TARGET_SHARE = 0.95
 TARGET_429_SHARE = 0.01
 
 
-# Halved from 2,000 and 600 when the `plans` scenario came: its Enterprise run measures the
-# same bucket, and `make bench` has to stay under 15 minutes.
-FULL_USERS = 1000
-FULL_CAPPED_USERS = 300
+# Halved from 2,000 and 600 when the `plans` scenario came, and cut again to 600 and 200 when
+# bucket_share came: both measure this bucket too, and `make bench` has to stay under 15
+# minutes.
+FULL_USERS = 600
+FULL_CAPPED_USERS = 200
 
 
 def run(options: Options) -> Report:
-    users = 100 if options.quick else FULL_USERS
-    capped_users = 48 if options.quick else FULL_CAPPED_USERS
+    users = options.pick(full=FULL_USERS, quick=100, tiny=10)
+    capped_users = options.pick(full=FULL_CAPPED_USERS, quick=48, tiny=6)
     report = Report(
         f"Rate limit: a first sync of {users:,} users (0-3 events each)",
         f"emulator: {CONDITIONS.describe()}",
     )
-    if options.quick:
+    if not options.full:
         report.notes.append(
-            f"quick: {users} users instead of {FULL_USERS:,}; a run this short is mostly "
-            "ramp-up, so judge the share of the limit on the full run"
+            options.scaled(
+                f"{users} users instead of {FULL_USERS:,}; a run this short is mostly ramp-up, "
+                "so judge the share of the limit on the full run"
+            )
         )
     else:
         report.notes.append(
-            f"{FULL_USERS:,} users and {FULL_CAPPED_USERS} at max {CAP}/s, half as many as "
-            "before the plans scenario, which measures this bucket too, to keep the whole run "
-            "under 15 minutes"
+            f"{FULL_USERS:,} users and {FULL_CAPPED_USERS} at max {CAP}/s, fewer than before "
+            "the plans and bucket_share scenarios, which measure this bucket too, to keep the "
+            "whole run under 15 minutes"
         )
     report.notes.append(
         "share of rate limit used: requests answered (not 429) / (burst + limit x time from "

@@ -72,16 +72,19 @@ SECOND_RUN_ROWS: list[Row] = [
 
 
 def run(options: Options) -> list[Report]:
-    # Quick: a tenth of the users and of the traffic, the heavy users as they are.
-    users = BUSY_USERS // 10 if options.quick else BUSY_USERS
-    new_events = NEW_EVENTS // 10 if options.quick else NEW_EVENTS
+    # Quick: a tenth of the users and of the traffic, the heavy users as they are. Tiny: a
+    # hundredth, no heavy user, and one plan (the one read both ways).
+    users = options.pick(full=BUSY_USERS, quick=BUSY_USERS // 10, tiny=BUSY_USERS // 100)
+    new_events = options.pick(full=NEW_EVENTS, quick=NEW_EVENTS // 10, tiny=NEW_EVENTS // 100)
+    heavy_users = options.pick(full=None, quick=None, tiny={})
     reports = []
-    for plan in PLANS:
+    for plan in options.pick(full=PLANS, quick=PLANS, tiny=PER_USER_PLANS):
         per_minute = EVENTS_PER_MINUTE[plan] * users / BUSY_USERS
         with EmulatorProcess(
             users=users,
             profile="busy",
             events_per_minute=per_minute,
+            heavy_users=heavy_users,
             seed=SEED,
             plan=plan,
             behaviour=BEHAVIOUR,
@@ -141,7 +144,7 @@ def two_runs(
     workspace.discard(folder)
 
     info = emulator.info
-    first_report = first_run_report(info, first, naive_first, options.quick, per_minute)
+    first_report = first_run_report(info, first, naive_first, options, per_minute)
     first_report.targets += first_run_bound(first, log_events)
     second_report = Report(
         f"Real tenant, {info['plan']} plan: the next run, after {new_events:,} new events",
@@ -174,7 +177,7 @@ def first_run_report(
     info: dict[str, Any],
     first: dict[str, Figures],
     naive: Figures,
-    quick: bool,
+    options: Options,
     per_minute: float,
 ) -> Report:
     users = len(info["user_ids"])
@@ -191,10 +194,12 @@ def first_run_report(
         baseline=naive,
         rows=COMPLETENESS_ROWS,
     )
-    if quick:
+    if not options.full:
         result.notes.append(
-            f"quick: {users:,} users instead of {BUSY_USERS:,}: fewer than user search's cap, "
-            "so the tap searches and tries no export job"
+            options.scaled(
+                f"{users:,} users instead of {BUSY_USERS:,}: fewer than user search's cap, so "
+                "the tap searches and tries no export job"
+            )
         )
     result.notes += [
         f"tenant: {info['events']:,} events ({per_minute:g} a minute over 24 h), "

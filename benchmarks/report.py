@@ -175,6 +175,11 @@ class Report:
     notes: list[str] = field(default_factory=list)
     rows: list[Row] = field(default_factory=lambda: ROWS)
 
+    def failed_runs(self) -> list[str]:
+        """The labels of runs that failed (a run of a setting not available yet did not)."""
+        columns = [*self.columns, *([self.baseline] if self.baseline else [])]
+        return [c.label for c in columns if c.status.startswith("failed")]
+
     def render(self) -> str:
         lines = [f"== {self.title}", f"   {self.conditions}", ""]
         columns = [*self.columns, *([self.baseline] if self.baseline else [])]
@@ -196,9 +201,10 @@ class Report:
                 notes.append(f"{column.label}: {column.status}")
             notes.extend(f"{column.label}: {note}" for note in column.notes)
             if column.completeness is not None:
-                notes.extend(
-                    f"{column.label}: {note}" for note in completeness.describe(column.completeness)
+                found = completeness.describe(
+                    column.completeness, stopped=column.stopped_after is not None
                 )
+                notes.extend(f"{column.label}: {note}" for note in found)
         if notes:
             lines.append("")
             lines.extend(f"   * {note}" for note in notes)

@@ -68,7 +68,8 @@ class LogEventRecords(StreamHooks):
                 records.append(with_tenant(event, domain))
             else:
                 self.write_record(normalize_event(as_dict(event), domain))
-        self.shared.record_writer.write_record_structs(self.name, records, self.extracted_at)
+        if records:
+            self.shared.record_writer.write_record_structs(self.name, records, self.extracted_at)
         if events:
             self.mark_state_changed()
 
