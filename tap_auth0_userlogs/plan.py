@@ -134,11 +134,16 @@ def estimated_pass_requests(inputs: Inputs, since: datetime.datetime) -> int:
     return pages + 1 + len(inputs.uncovered)
 
 
-def estimated_per_user_requests(inputs: Inputs) -> int:
-    """At least one request per selected user, and the listing when it is still to make."""
+def estimated_per_user_requests(inputs: Inputs, since: datetime.datetime) -> int:
+    """At least one request per selected user, and the listing when it is still to make.
+
+    For every user of the tenant, also at least one request per 100 of their events since
+    `since`: a count of users at Auth0's cap (1,000 or more) says little, their events more.
+    """
     users = inputs.users or 0
     listing = 0 if inputs.users_listed else math.ceil(users / MAX_PAGE_SIZE)
-    return max(users, 1) + listing
+    pages = math.ceil(estimated_events(inputs, since) / MAX_PAGE_SIZE) if inputs.every_user else 0
+    return max(users, pages, 1) + listing
 
 
 def worth_surveying(strategy: str, users: int | None) -> bool:
@@ -158,7 +163,7 @@ def choose(inputs: Inputs) -> Plan:
         return Plan(tenant_pass=False, reason=f"{inputs.users} users: one by one is cheapest")
     position, since = pass_start(inputs)
     pass_cost = estimated_pass_requests(inputs, since)
-    per_user_cost = estimated_per_user_requests(inputs)
+    per_user_cost = estimated_per_user_requests(inputs, since)
     if inputs.strategy == "tenant_scan" or pass_cost < per_user_cost:
         reason = (
             "strategy 'tenant_scan'"
