@@ -84,9 +84,18 @@ class _Stop(Exception):
         self.outcome = outcome
 
 
-def run_connection_test(settings: Settings, session: TenantSession, logger: logging.Logger) -> bool:
-    """Log one line per capability the settings need; True when none of them failed."""
-    outcomes = ConnectionTest(settings, session).outcomes()
+def run_connection_test(
+    settings: Settings,
+    session: TenantSession,
+    logger: logging.Logger,
+    *,
+    no_user_events: bool = False,
+) -> bool:
+    """Log one line per capability the settings need; True when none of them failed.
+
+    `no_user_events`: the catalog selects `tenant_logs`, read only through the tenant's log.
+    """
+    outcomes = ConnectionTest(settings, session, no_user_events=no_user_events).outcomes()
     for outcome in outcomes:
         level = {
             Verdict.OK: logging.INFO,
@@ -100,8 +109,11 @@ def run_connection_test(settings: Settings, session: TenantSession, logger: logg
 class ConnectionTest:
     """The capabilities one configuration needs, each checked with one request."""
 
-    def __init__(self, settings: Settings, session: TenantSession) -> None:
+    def __init__(
+        self, settings: Settings, session: TenantSession, *, no_user_events: bool = False
+    ) -> None:
         self._settings = settings
+        self._no_user_events = no_user_events
         self._api = session.api
         self._base_url = session.base_url
         self._static_token = not self._api.authenticator.can_refresh
@@ -121,7 +133,7 @@ class ConnectionTest:
                 user_id = found or PROBE_USER_ID
             results.append(self._user_logs(user_id))
             strategy = self._settings.strategy
-            if strategy != "per_user":
+            if strategy != "per_user" or self._no_user_events:
                 results.append(self._tenant_log(strategy))
         except _Stop as stop:
             return [stop.outcome]
@@ -157,12 +169,15 @@ class ConnectionTest:
         return outcome
 
     def _tenant_log(self, strategy: str) -> Outcome:
+        uses = [f"strategy '{strategy}'"] if strategy != "per_user" else []
+        if self._no_user_events:
+            uses.append("the stream tenant_logs (the events of no user)")
         probe = Probe(
             "tenant log",
             endpoints.LOGS,
             "read:logs",
-            f"used by strategy '{strategy}'",
-            required=strategy == "tenant_scan",
+            f"used by {' and '.join(uses)}",
+            required=strategy == "tenant_scan" or self._no_user_events,
             without=(
                 "without it, strategy 'auto' reads every user one by one, and cannot read a "
                 "user's events past the 1,000 newest"

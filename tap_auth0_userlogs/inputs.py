@@ -24,7 +24,7 @@ from tap_auth0_userlogs.singer.stored_state import (
     REPLICATION_KEY,
     SPANS_KEY,
 )
-from tap_auth0_userlogs.singer.stream_names import STREAMS, USER_LOGS
+from tap_auth0_userlogs.singer.stream_names import STREAMS, TENANT_LOGS, USER_LOGS
 
 # What a state from this tap may hold at the stream level of `user_logs`: singer-sdk's keys
 # and the position in the tenant's log, with whom it covers.
@@ -36,6 +36,19 @@ _USER_LOGS_STATE_KEYS = frozenset(
         PROGRESS_KEY,
         POSITION_KEY,
         EVERY_USER_KEY,
+        SPANS_KEY,
+    }
+)
+# What `tenant_logs` may hold: singer-sdk's keys of a stream without partitions, and the
+# position in the tenant's log.
+_TENANT_LOGS_STATE_KEYS = frozenset(
+    {
+        "replication_key",
+        BOOKMARK_KEY,
+        "replication_key_signpost",
+        "starting_replication_value",
+        PROGRESS_KEY,
+        POSITION_KEY,
         SPANS_KEY,
     }
 )
@@ -207,6 +220,20 @@ def catalog_problem(catalog: dict[str, t.Any]) -> str | None:
     return None
 
 
+def selects_tenant_logs(file: t.IO[str] | None) -> bool:
+    """Whether a `--catalog` given to `--test` selects `tenant_logs` (given before `--test`
+    on the command line, it is read by then)."""
+    if file is None:
+        return False
+    _, catalog = _read_object_file(file, "catalog")
+    file.seek(0)
+    for stream in catalog.get("streams") or ():
+        if isinstance(stream, dict) and stream.get("tap_stream_id") == TENANT_LOGS:
+            top = [m for m in stream.get("metadata") or () if not m.get("breadcrumb")]
+            return any(m.get("metadata", {}).get("selected") for m in top)
+    return False
+
+
 # State
 
 
@@ -238,7 +265,36 @@ def _bookmarks_problem(bookmarks: dict[str, t.Any]) -> str | None:
     for stream in STREAMS:
         if not isinstance(bookmarks.get(stream, {}), dict):
             return f"The state's bookmarks for {stream!r} are not an object"
-    return _user_logs_state_problem(bookmarks.get(USER_LOGS, {}))
+    return _user_logs_state_problem(bookmarks.get(USER_LOGS, {})) or _tenant_logs_state_problem(
+        bookmarks.get(TENANT_LOGS, {})
+    )
+
+
+def _tenant_logs_state_problem(stream_state: dict[str, t.Any]) -> str | None:
+    unexpected = sorted(set(stream_state) - _TENANT_LOGS_STATE_KEYS)
+    if unexpected:
+        names = ", ".join(map(repr, unexpected[:3]))
+        return (
+            f"The state's bookmarks for 'tenant_logs' hold {names}, which this tap never "
+            "writes: expected a position in the tenant's log"
+        )
+    position = stream_state.get(POSITION_KEY)
+    if position is not None and not isinstance(position, str):
+        return f"The state's {POSITION_KEY!r} of 'tenant_logs' is not a log_id"
+    return _spans_problem(stream_state, TENANT_LOGS)
+
+
+def _spans_problem(stream_state: dict[str, t.Any], stream: str) -> str | None:
+    spans = stream_state.get(SPANS_KEY, [])
+    if not isinstance(spans, list) or not all(
+        isinstance(span, list) and len(span) == 2 and all(isinstance(p, str) for p in span)
+        for span in spans
+    ):
+        return (
+            f"The state's {SPANS_KEY!r} of {stream!r} is not a list of [after, upto] log_id "
+            "pairs: expected a state this tap wrote"
+        )
+    return None
 
 
 def _user_logs_state_problem(stream_state: dict[str, t.Any]) -> str | None:
@@ -254,15 +310,9 @@ def _user_logs_state_problem(stream_state: dict[str, t.Any]) -> str | None:
             f"The state's bookmarks for 'user_logs' hold {names}, which this tap never writes: "
             "expected one bookmark per user under 'partitions'"
         )
-    spans = stream_state.get(SPANS_KEY, [])
-    if not isinstance(spans, list) or not all(
-        isinstance(span, list) and len(span) == 2 and all(isinstance(p, str) for p in span)
-        for span in spans
-    ):
-        return (
-            f"The state's {SPANS_KEY!r} of 'user_logs' is not a list of [after, upto] log_id "
-            "pairs: expected a state this tap wrote"
-        )
+    spans = _spans_problem(stream_state, USER_LOGS)
+    if spans:
+        return spans
     partitions = stream_state.get("partitions", [])
     if not isinstance(partitions, list):
         return "The state's 'partitions' of 'user_logs' is not a list of per-user bookmarks"

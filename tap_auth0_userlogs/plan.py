@@ -53,6 +53,8 @@ class Inputs:
     spans: tuple[Span, ...] = ()
     # Auth0 answered 400 to checkpoint reads from the pass's start and from near now.
     checkpoint_refused: bool = False
+    # `tenant_logs` is selected: the tenant's log is read for the events of no user anyway.
+    no_user_events: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,17 +161,25 @@ def choose(inputs: Inputs) -> Plan:
         return Plan(tenant_pass=False, reason="strategy 'per_user'")
     if inputs.checkpoint_refused and not inputs.every_user:
         return Plan(tenant_pass=False, reason="Auth0 refuses to read its log in checkpoint mode")
-    if inputs.strategy == "auto" and not worth_surveying("auto", inputs.users):
+    if (
+        inputs.strategy == "auto"
+        and not inputs.no_user_events
+        and not worth_surveying("auto", inputs.users)
+    ):
         return Plan(tenant_pass=False, reason=f"{inputs.users} users: one by one is cheapest")
     position, since = pass_start(inputs)
     pass_cost = estimated_pass_requests(inputs, since)
     per_user_cost = estimated_per_user_requests(inputs, since)
+    if inputs.no_user_events:
+        # The events of no user are read through the tenant's log either way.
+        per_user_cost += pass_cost
     if inputs.strategy == "tenant_scan" or pass_cost < per_user_cost:
         reason = (
             "strategy 'tenant_scan'"
             if inputs.strategy == "tenant_scan"
             else f"about {pass_cost} requests through the tenant's log against at least "
             f"{per_user_cost} reading users one by one"
+            + (" and the tenant's log for tenant_logs" if inputs.no_user_events else "")
         )
         span = (inputs.now - since).total_seconds()
         return Plan(

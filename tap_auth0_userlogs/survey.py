@@ -57,6 +57,8 @@ class Survey:
     users: tuple[str, ...] | None
     # The pass's first page, when the survey read it to estimate the pass.
     first_pass_page: LogPage | None
+    # Where the events of no user start, for `tenant_logs` (None: the stream is not read).
+    no_user_start: str | None = None
 
 
 class Surveyor:
@@ -68,11 +70,17 @@ class Surveyor:
         session: TenantSession,
         stored: StoredProgress,
         tenant_log: TenantLog,
+        *,
+        no_user_events: bool = False,
+        no_user_position: str | None = None,
     ) -> None:
         self._settings = settings
         self._session = session
         self._stored = stored
         self._log = tenant_log
+        # `tenant_logs` is selected: the tenant's log is read for the events of no user.
+        self._no_user_events = no_user_events
+        self._no_user_position = no_user_position
         self._first_users_page: dict[str, t.Any] | None = None
         self._first_pass_page: LogPage | None = None
 
@@ -81,7 +89,7 @@ class Surveyor:
         settings = self._settings
         strategy = settings.strategy
         known = None if settings.every_user else len(self._listed_users)
-        if worth_surveying(strategy, known):
+        if worth_surveying(strategy, known) or (self._no_user_events and strategy == "auto"):
             plan = self._surveyed_plan(strategy)
         else:
             plan = choose(self._inputs(strategy, newest=(), oldest=None))
@@ -89,7 +97,44 @@ class Surveyor:
         logger.info("Reading %s: %s", how, plan.reason)
         every_user_pass = plan.tenant_pass and settings.every_user
         users = None if every_user_pass else tuple(self._listed_users)
-        return Survey(plan, users, self._first_pass_page)
+        no_user_start = (
+            self._no_user_start(plan) if plan.tenant_pass and self._no_user_events else None
+        )
+        return Survey(plan, users, self._first_pass_page, no_user_start)
+
+    def no_user_pass(self, spans: tuple[Span, ...]) -> Survey:
+        """The plan of a pass for the events of no user alone (`user_logs` reads users one by
+        one, or is not selected), logged with its cost and the scope it needs."""
+        log = self._log
+        newest = log.newest()
+        position = self._no_user_position
+        oldest = None
+        if position is None and self._settings.start_date is None:
+            oldest_page = newest if len(newest) < MAX_PAGE_SIZE else log.oldest_page()
+            first = min(oldest_page, key=lambda e: parse_date(e["date"]), default=None)
+            oldest = parse_date(first["date"]) if first else None
+        plan = choose(
+            Inputs(
+                strategy="tenant_scan",
+                every_user=True,
+                users=None,
+                users_listed=True,
+                position=position,
+                uncovered=(),
+                start=self._settings.start_date,
+                now=utc_now(),
+                newest_dates=tuple(parse_date(e["date"]) for e in newest),
+                oldest_retained=oldest,
+                spans=spans if position else (),
+            )
+        )
+        logger.info(
+            "Reading the tenant's log for the events of no user (stream tenant_logs): about "
+            "%s requests, with the scope read:logs",
+            plan.pass_requests,
+        )
+        assert plan.pass_from is not None  # a pass plan always has a start
+        return Survey(plan, None, None, plan.pass_from)
 
     @cached_property
     def _listed_users(self) -> list[str]:
@@ -151,6 +196,20 @@ class Surveyor:
             inputs = dataclasses.replace(inputs, first_page_dates=first_dates)
         return choose(inputs)
 
+    def _no_user_start(self, plan: Plan) -> str:
+        """Where the events of no user start: the stored position of `tenant_logs`; else
+        where the pass starts, when it is a first run for the users too; else `start_date`,
+        else the oldest event Auth0 keeps (one request)."""
+        if self._no_user_position is not None:
+            return self._no_user_position
+        if plan.pass_from is not None and not plan.resumes:
+            return plan.pass_from
+        since = self._settings.start_date
+        if since is None:
+            oldest = self._log.oldest()
+            since = parse_date(oldest["date"]) if oldest else utc_now()
+        return log_id_at(since - datetime.timedelta(seconds=1))
+
     def _checked_near_now(self, inputs: Inputs, refused: PositionRefused) -> Inputs:
         """After a refused start, whether Auth0 reads its log in checkpoint mode at all: one
         more request, from the look-back before now, where a pass refused at its start
@@ -199,6 +258,7 @@ class Surveyor:
             oldest_retained=oldest,
             bookmarked_since=None if position else self._resume_since,
             spans=self._stored.spans,
+            no_user_events=self._no_user_events,
         )
 
     @cached_property

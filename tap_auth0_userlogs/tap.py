@@ -19,6 +19,7 @@ from tap_auth0_userlogs.inputs import (
     checked_catalog_file,
     checked_state_file,
     refuse_environment,
+    selects_tenant_logs,
     settings_dotenv,
     state_problem,
 )
@@ -27,7 +28,11 @@ from tap_auth0_userlogs.settings import CONFIG_SCHEMA, Settings
 from tap_auth0_userlogs.singer.sdk_compat import TapHooks, parse_environment_config
 from tap_auth0_userlogs.singer.state_writer import PacedStateWriter
 from tap_auth0_userlogs.singer.stream_names import USER_LOGS
-from tap_auth0_userlogs.singer.streams import LogEventTypesStream, UserLogsStream
+from tap_auth0_userlogs.singer.streams import (
+    LogEventTypesStream,
+    TenantLogsStream,
+    UserLogsStream,
+)
 from tap_auth0_userlogs.singer.writer import FastSingerWriter
 
 if t.TYPE_CHECKING:
@@ -117,8 +122,12 @@ class TapAuth0UserLogs(TapHooks):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        """`user_logs` and `log_event_types`."""
-        streams: list[Stream] = [UserLogsStream(self, self), LogEventTypesStream(self)]
+        """`user_logs`, `log_event_types` and `tenant_logs`."""
+        streams: list[Stream] = [
+            UserLogsStream(self, self),
+            LogEventTypesStream(self),
+            TenantLogsStream(self, self),
+        ]
         for stream in streams:
             stream.logger.addFilter(_SECOND_ERROR_LINE)
         return streams
@@ -200,7 +209,12 @@ class TapAuth0UserLogs(TapHooks):
                 validate_config=True,
                 setup_mapper=False,
             )
-            passed = run_connection_test(tap.settings, tap.tenant_session, cls.logger)
+            passed = run_connection_test(
+                tap.settings,
+                tap.tenant_session,
+                cls.logger,
+                no_user_events=selects_tenant_logs(ctx.params.get("catalog")),
+            )
         except ConfigValidationError as exc:
             for error in exc.errors or [str(exc)]:
                 cls.logger.error("%s", error)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tap_auth0_userlogs.tap import TapAuth0UserLogs
 from tests.tap_support import REPO_ROOT, client_credentials, run_sync, tap_config
 
 PREFIX = "Connection test: "
@@ -51,13 +52,14 @@ class CheckRun:
         ]
 
 
-def connection_test(tmp_path, config: dict, *args: str) -> CheckRun:
+def connection_test(tmp_path, config: dict, *args: str, before: tuple[str, ...] = ()) -> CheckRun:
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_AUTH0_USERLOGS_")}
     started = time.monotonic()
+    command = ["--config", str(path), *before, "--test", *args]
     done = subprocess.run(
-        [sys.executable, "-m", "tap_auth0_userlogs.tap", "--config", str(path), "--test", *args],
+        [sys.executable, "-m", "tap_auth0_userlogs.tap", *command],
         capture_output=True,
         text=True,
         check=False,
@@ -270,7 +272,7 @@ def test_schema_test_is_still_singer_sdks(emulator, tmp_path):
 
     assert run.returncode == 0, run.stderr
     streams = {json.loads(line)["stream"] for line in run.stdout.splitlines()}
-    assert streams == {"user_logs", "log_event_types"}
+    assert streams == {"user_logs", "log_event_types", "tenant_logs"}
     assert emulator.counters.requests() == 0
 
 
@@ -325,3 +327,36 @@ def test_retry_warnings_are_one_short_line_without_the_query_string(
         assert "per_page" not in line
         assert "\n" not in line
         assert len(line) < 250, line
+
+
+def with_tenant_logs_selected(tmp_path, config: dict) -> CheckRun:
+    """`--test` with a catalog that selects tenant_logs, given before `--test`."""
+    catalog = TapAuth0UserLogs(config=config, setup_mapper=False).catalog_dict
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if not entry["breadcrumb"]:
+                entry["metadata"]["selected"] = True
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    return connection_test(tmp_path, config, before=("--catalog", str(tmp_path / "catalog.json")))
+
+
+def test_tenant_logs_selected_needs_the_tenant_log_whatever_the_strategy(emulator, tmp_path):
+    token = emulator.issue_token(scopes=["read:logs_users"])
+    config = tap_config(emulator, access_token=token, strategy="per_user")
+
+    run = with_tenant_logs_selected(tmp_path, config)
+
+    assert run.returncode == 1, run.stderr
+    level, line = run.lines["tenant log"]
+    assert level == "ERROR"
+    assert "FAILED" in line
+    assert "read:logs" in line
+
+
+def test_tenant_logs_selected_and_granted(emulator, tmp_path):
+    run = with_tenant_logs_selected(tmp_path, tap_config(emulator, strategy="per_user"))
+
+    assert run.returncode == 0, run.stderr
+    level, line = run.lines["tenant log"]
+    assert level == "INFO"
+    assert "tenant_logs" in line

@@ -56,15 +56,21 @@ def test_about_markdown_has_a_settings_table():
     assert "| lookback_minutes |" in markdown
 
 
-def test_discover_describes_both_streams(tmp_path):
+def test_discover_describes_every_stream(tmp_path):
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"domain": "acme.auth0.com", "access_token": "placeholder"}))
 
     catalog = json.loads(run_cli("--config", str(config), "--discover").stdout)
 
     streams = {s["tap_stream_id"]: s for s in catalog["streams"]}
-    assert set(streams) == {"user_logs", "log_event_types"}
+    assert set(streams) == {"user_logs", "log_event_types", "tenant_logs"}
     user_logs = streams["user_logs"]
+    # The events of no user: the same schema and key, and read only when asked for.
+    tenant_logs = streams["tenant_logs"]
+    assert tenant_logs["schema"] == user_logs["schema"]
+    assert tenant_logs["key_properties"] == ["tenant_domain", "log_id"]
+    top = next(m["metadata"] for m in tenant_logs["metadata"] if not m["breadcrumb"])
+    assert top["selected-by-default"] is False
     # log_id is unique only within a tenant; the tenant's domain keeps tenants apart.
     assert user_logs["key_properties"] == ["tenant_domain", "log_id"]
     assert user_logs["replication_key"] == "date"

@@ -69,3 +69,26 @@ class LogCoverage:
         kept.append([after, upto])
         kept.sort(key=lambda span: log_id_order(span[0]))
         self._spans = kept
+
+
+def all_gaps(*coverages: LogCoverage) -> list[Gap]:
+    """What any of `coverages` still has to read, joined, in log_id order."""
+    gaps = sorted(
+        (gap for coverage in coverages for gap in coverage.gaps()),
+        key=lambda gap: log_id_order(gap[0]),
+    )
+    joined: list[Gap] = []
+    for after, upto in gaps:
+        if joined:
+            last_after, last_upto = joined[-1]
+            if last_upto is None or log_id_order(after) <= log_id_order(last_upto):
+                # Overlapping or touching: one gap, up to the later end.
+                end = (
+                    None
+                    if last_upto is None or upto is None
+                    else max(last_upto, upto, key=log_id_order)
+                )
+                joined[-1] = (last_after, end)
+                continue
+        joined.append((after, upto))
+    return joined

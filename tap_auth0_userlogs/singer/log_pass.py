@@ -1,82 +1,184 @@
-"""A pass over the tenant's log, as one step of `user_logs`'s sync.
+"""A pass over the tenant's log, as one step of the sync of the streams it serves.
 
-Records go out as pages arrive, from whichever slice read them, through the one writer. What
-STATE says moves only with the prefix of the log that is out (`events.coverage`): the position
-a later pass starts after, and each user's bookmark, follow the events up to that prefix and
-no further, so that a run killed while an earlier slice is unfinished, then followed by a run
-read user by user, skips none of its events. The spans read beyond the prefix are stored too,
-so a resumed pass does not read them again. What the pass reads, and in what order, is
+One pass serves `user_logs` (the selected users' events) and `tenant_logs` (the events of no
+user), whichever of them the run reads through the tenant's log: each event goes to one of
+them, and only one. Records go out as pages arrive, from whichever slice read them, through
+the one writer. What STATE says moves only with the prefix of the log that is out
+(`events.coverage`), for each stream: the position a later pass starts after and, for
+`user_logs`, each user's bookmark, follow the events up to that prefix and no further, so that
+a run killed while an earlier slice is unfinished, then followed by a run read user by user,
+skips none of its events. The spans read beyond the prefix are stored too, so a resumed pass
+does not read them again. What the pass reads, and in what order, is
 `sources/tenant_pass.py`'s business; this step routes the events and keeps the state.
 """
 
 from __future__ import annotations
 
+import datetime
 import typing as t
 
-from tap_auth0_userlogs.events.coverage import LogCoverage
+from tap_auth0_userlogs.events.coverage import LogCoverage, all_gaps
 from tap_auth0_userlogs.events.dates import auth0_date
 from tap_auth0_userlogs.events.log_ids import held_back, log_id_order
-from tap_auth0_userlogs.plan import cutoff
 from tap_auth0_userlogs.sources.tenant_log import TenantLog
 from tap_auth0_userlogs.sources.tenant_pass import PassRead, pass_pages
 from tap_auth0_userlogs.sources.user_log import UserCutoff, UserLogReader
 
 if t.TYPE_CHECKING:
-    import datetime
+    from collections.abc import Collection, Iterable
 
     from tap_auth0_userlogs.events.pages import LogEvent
+    from tap_auth0_userlogs.plan import Plan
+    from tap_auth0_userlogs.settings import Settings
     from tap_auth0_userlogs.singer.records import LogEventRecords
-    from tap_auth0_userlogs.singer.stored_state import UserLogsState
-    from tap_auth0_userlogs.survey import Survey
+    from tap_auth0_userlogs.singer.stored_state import TenantLogsState, UserLogsState
+    from tap_auth0_userlogs.sources.tenant_log import LogPage
 
 # Where the backfill users' newest dates wait: their events lie before the pass's start.
 _BACKFILL = ""
 
 
-class LogPass:
-    """Emits one pass's events for the selected users and stores how far it got."""
+class EventSink:
+    """Events a pass routes to one stream, and how far that stream's part of the log is out."""
+
+    def __init__(self, stream: LogEventRecords, coverage: LogCoverage) -> None:
+        self.stream = stream
+        self.coverage = coverage
+        settings = stream.shared.settings
+        self._start = auth0_date(settings.start_date) if settings.start_date else None
+        self._kept_types = settings.kept_types
+        self._out_upto: tuple[int, str] | None = None
+
+    def read_from(self, start: str) -> None:
+        """The pass starts after `start`: where that is before this stream's prefix, the
+        events up to the prefix are another stream's reason to read, and out here already."""
+        prefix = log_id_order(self.coverage.prefix)
+        self._out_upto = prefix if prefix > log_id_order(start) else None
+
+    def take(self, events: Iterable[LogEvent], slice_start: str) -> int:
+        """Write the events this stream keeps; how many."""
+        start, kept_types, out_upto = self._start, self._kept_types, self._out_upto
+        kept: list[LogEvent] = []
+        for event in events:
+            date = event.date or ""
+            if (start and date < start) or (kept_types and event.type not in kept_types):
+                continue
+            if out_upto is not None and out_upto >= log_id_order(event.log_id):
+                continue
+            self.noted(event, date, slice_start)
+            kept.append(event)
+        self.stream.write_events(kept)
+        return len(kept)
+
+    def noted(self, event: LogEvent, date: str, slice_start: str) -> None:
+        """An event this stream keeps, before it is written."""
+
+    def store(self, margin: datetime.timedelta) -> None:
+        """Put the prefix reached, and the spans beyond it, into the stream's state."""
+        raise NotImplementedError
+
+
+class UserEventSink(EventSink):
+    """The selected users' events, for `user_logs`, with each user's bookmark."""
 
     def __init__(
         self,
         stream: LogEventRecords,
+        coverage: LogCoverage,
         state: UserLogsState,
-        survey: Survey,
-        run_started: datetime.datetime,
+        selected: Collection[str] | None,
     ) -> None:
-        self._stream = stream
+        super().__init__(stream, coverage)
         self._state = state
-        self._survey = survey
-        self._run_started = run_started
-        settings = stream.shared.settings
-        plan = survey.plan
-        assert plan.pass_from is not None  # a pass plan always has a start
-        self._coverage = LogCoverage(plan.pass_from, plan.pass_beyond)
-        self._selected = None if survey.users is None else frozenset(survey.users)
-        self._start = auth0_date(settings.start_date) if settings.start_date else None
-        self._kept_types = settings.kept_types
+        self._selected = None if selected is None else frozenset(selected)
         # Per slice (by the position it starts after): each user's newest date emitted and
         # not yet in a bookmark, held until the prefix reaches the slice.
         self._newest: dict[str, dict[str, str]] = {}
-        self._served: set[str] = set()
+        self.served: set[str] = set()
 
-    def run(self) -> None:
-        """Emit the pass's events as pages arrive; STATE carries the prefix reached."""
-        stream, survey = self._stream, self._survey
-        settings = stream.shared.settings
+    def route(self, events: list[LogEvent], slice_start: str) -> int:
+        """Write the selected users' events of a page; how many."""
+        selected = self._selected
+        if selected is None:
+            kept = [e for e in events if e.user_id]
+        else:
+            kept = [e for e in events if e.user_id in selected]
+        self._current = self._newest.setdefault(slice_start, {})
+        return self.take(kept, slice_start)
+
+    def noted(self, event: LogEvent, date: str, slice_start: str) -> None:
+        newest, user_id = self._current, t.cast("str", event.user_id)
+        if date > newest.get(user_id, ""):
+            newest[user_id] = date
+
+    def store(self, margin: datetime.timedelta) -> None:
+        prefix = self.coverage.prefix
+        reached = log_id_order(prefix)
+        for slice_start in list(self._newest):
+            # A slice that starts before the prefix has all its emitted events within it.
+            if slice_start == _BACKFILL or log_id_order(slice_start) < reached:
+                newest = self._newest.pop(slice_start)
+                self.served.update(newest)
+                self._state.advance_bookmarks(newest)
+        self._state.set_position(held_back(prefix, margin), self._selected)
+        self._state.set_spans(self.coverage.beyond)
+
+
+class TenantEventSink(EventSink):
+    """The events of no user, for `tenant_logs`."""
+
+    def __init__(
+        self, stream: LogEventRecords, coverage: LogCoverage, state: TenantLogsState
+    ) -> None:
+        super().__init__(stream, coverage)
+        self._state = state
+
+    def store(self, margin: datetime.timedelta) -> None:
+        self._state.set_position(held_back(self.coverage.prefix, margin), self.coverage.beyond)
+
+
+class LogPass:
+    """Reads one pass and hands each event to the sink of its stream; STATE as it goes."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        plan: Plan,
+        run_started: datetime.datetime,
+        *,
+        users: UserEventSink | None,
+        tenant: TenantEventSink | None,
+        first: LogPage | None = None,
+    ) -> None:
+        self._settings = settings
+        self._plan = plan
+        self._run_started = run_started
+        self._users = users
+        self._tenant = tenant
+        self._first = first
+        self._sinks = [sink for sink in (users, tenant) if sink is not None]
+
+    def run(self, backfill: list[UserCutoff]) -> None:
+        """Emit the pass's events as pages arrive; STATE carries the prefixes reached.
+
+        `backfill`: users of `user_logs` whose history is read one by one, up to where the
+        pass begins, first.
+        """
+        settings, plan, users, tenant = self._settings, self._plan, self._users, self._tenant
+        stream = self._sinks[0].stream
         session = stream.shared.tenant_session
-        plan = survey.plan
-        backfill = [
-            UserCutoff(u, cutoff(self._state.bookmark(u), settings.lookback, settings.start_date))
-            for u in plan.backfill
-        ]
+        gaps = all_gaps(*(sink.coverage for sink in self._sinks))
+        start = gaps[0][0]
+        for sink in self._sinks:
+            sink.read_from(start)
         read = PassRead(
-            gaps=self._coverage.gaps(),
-            start=self._coverage.prefix,
+            gaps=gaps,
+            start=start,
             resumed=plan.resumes,
             run_started=self._run_started,
             lookback=settings.lookback,
             events_per_second=plan.events_per_second,
-            first=survey.first_pass_page,
+            first=self._first if start == plan.pass_from else None,
             search_only=plan.search_only,
         )
         governor, cap = session.governor, settings.max_concurrency
@@ -88,47 +190,28 @@ class LogPass:
             in_flight=lambda: governor.in_flight_needed(cap),
             max_in_flight=cap,
         )
-        paced_state = stream.shared.paced_state
+        paced_state, progress = stream.shared.paced_state, session.progress
         for page in pages:
-            stream.mark_extracted()
+            for sink in self._sinks:
+                sink.stream.mark_extracted()
             slice_start = _BACKFILL if page.span is None else page.span[0]
-            self._emit(page.events, self._newest.setdefault(slice_start, {}))
+            emitted = users.route(page.events, slice_start) if users else 0
+            if tenant is not None and page.span is not None:  # backfill: one user's events
+                no_user = [e for e in page.events if not e.user_id]
+                emitted += tenant.take(no_user, slice_start)
+            progress.count_events(emitted)
             if page.span is not None:
-                self._coverage.cover(*page.span)
+                for sink in self._sinks:
+                    sink.coverage.cover(*page.span)
                 if paced_state.state_due():
                     self._store()
-                    stream.write_state_now()
             session.report_progress()
         self._store()
-        progress = session.progress
-        progress.users_total = progress.users_done = len(self._served)
-
-    def _emit(self, events: list[LogEvent], newest: dict[str, str]) -> None:
-        selected, start, kept_types = self._selected, self._start, self._kept_types
-        kept: list[LogEvent] = []
-        for event in events:
-            user_id = event.user_id
-            if not user_id or (selected is not None and user_id not in selected):
-                continue  # an event of no user (a client's token exchange), or not selected
-            date = event.date or ""
-            if (start and date < start) or (kept_types and event.type not in kept_types):
-                continue
-            if date > newest.get(user_id, ""):
-                newest[user_id] = date
-            kept.append(event)
-        self._stream.write_events(kept)
-        self._stream.shared.tenant_session.progress.count_events(len(kept))
+        if users is not None:
+            progress.users_total = progress.users_done = len(users.served)
 
     def _store(self) -> None:
-        """The prefix reached, the spans out beyond it, and the bookmarks up to the prefix."""
-        prefix = self._coverage.prefix
-        reached = log_id_order(prefix)
-        for slice_start in list(self._newest):
-            # A slice that starts before the prefix has all its emitted events within it.
-            if slice_start == _BACKFILL or log_id_order(slice_start) < reached:
-                newest = self._newest.pop(slice_start)
-                self._served.update(newest)
-                self._state.advance_bookmarks(newest)
-        margin = self._stream.shared.settings.log_id_margin
-        self._state.set_position(held_back(prefix, margin), self._selected)
-        self._state.set_spans(self._coverage.beyond)
+        for sink in self._sinks:
+            sink.store(self._settings.log_id_margin)
+            sink.stream.mark_state_changed()
+        self._sinks[0].stream.write_state_now()

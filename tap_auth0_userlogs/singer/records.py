@@ -20,7 +20,9 @@ from tap_auth0_userlogs.events.pages import DecodedEvent, as_dict, with_tenant
 from tap_auth0_userlogs.singer.sdk_compat import StreamHooks, pop_deselected_record_properties
 
 if t.TYPE_CHECKING:
-    from singer_sdk import Tap
+    from collections.abc import Mapping
+
+    from singer_sdk import Stream, Tap
 
     from tap_auth0_userlogs.auth0.session import TenantSession
     from tap_auth0_userlogs.events.pages import LogEvent
@@ -43,6 +45,9 @@ class TapShared(t.Protocol):
 
     @property
     def paced_state(self) -> PacedStateWriter: ...
+
+    @property
+    def streams(self) -> Mapping[str, Stream]: ...
 
 
 class LogEventRecords(StreamHooks):

@@ -121,12 +121,7 @@ class UserLogsState:
 
     def set_spans(self, spans: Iterable[Span]) -> None:
         """The spans beyond the position that are out (none: the key goes, as 0.1.0 wrote)."""
-        stream_state = self._manager.stream_state
-        stored = [[after, upto] for after, upto in spans]
-        if stored:
-            stream_state[SPANS_KEY] = stored
-        else:
-            stream_state.pop(SPANS_KEY, None)
+        _set_spans(self._manager.stream_state, spans)
 
     def set_position(self, position: str, users: Iterable[str] | None) -> None:
         """Store the pass position and whom it covers (None: every user of the tenant)."""
@@ -138,3 +133,35 @@ class UserLogsState:
         stream_state.pop(EVERY_USER_KEY, None)
         for user_id in users:
             self.user(user_id)[POSITION_KEY] = position
+
+
+class TenantLogsState:
+    """`tenant_logs`'s state: the position in the tenant's log its events are out up to, and
+    the spans beyond it a killed pass read already. No partitions: no user to key them by."""
+
+    def __init__(self, stream_state: t.Callable[[], dict[str, t.Any]]) -> None:
+        self._stream_state = stream_state
+
+    def position(self) -> str | None:
+        """Where a pass for these events starts after; None before the first run."""
+        position = self._stream_state().get(POSITION_KEY)
+        return position if isinstance(position, str) and position else None
+
+    def spans(self) -> tuple[Span, ...]:
+        """The spans beyond the position that are out already."""
+        return stored_spans(self._stream_state())
+
+    def set_position(self, position: str, spans: Iterable[Span]) -> None:
+        """The position reached, and the spans out beyond it."""
+        stream_state = self._stream_state()
+        stream_state[POSITION_KEY] = position
+        _set_spans(stream_state, spans)
+
+
+def _set_spans(stream_state: dict[str, t.Any], spans: Iterable[Span]) -> None:
+    """Store the spans beyond the position; none: the key goes, as earlier releases wrote."""
+    stored = [[after, upto] for after, upto in spans]
+    if stored:
+        stream_state[SPANS_KEY] = stored
+    else:
+        stream_state.pop(SPANS_KEY, None)

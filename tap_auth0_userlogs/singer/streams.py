@@ -1,4 +1,5 @@
-"""The tap's streams: `user_logs` (one partition per user) and `log_event_types`."""
+"""The tap's streams: `user_logs` (one partition per user), `log_event_types`, and
+`tenant_logs` (the events of no user; not selected unless asked for)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,21 @@ from functools import cached_property
 from singer_sdk.streams import Stream
 from typing_extensions import override
 
+from tap_auth0_userlogs.events.coverage import LogCoverage
 from tap_auth0_userlogs.events.dates import utc_now
 from tap_auth0_userlogs.events.fields import LOG_EVENT_SCHEMA, normalize_event
 from tap_auth0_userlogs.events.log_ids import log_id_at
 from tap_auth0_userlogs.events.type_codes import EVENT_TYPES_SCHEMA, load_event_types
 from tap_auth0_userlogs.plan import cutoff
-from tap_auth0_userlogs.singer.log_pass import LogPass
+from tap_auth0_userlogs.singer.log_pass import LogPass, TenantEventSink, UserEventSink
 from tap_auth0_userlogs.singer.partition_state import IndexedStateManager
 from tap_auth0_userlogs.singer.records import LogEventRecords
-from tap_auth0_userlogs.singer.stored_state import REPLICATION_KEY, UserLogsState
-from tap_auth0_userlogs.singer.stream_names import LOG_EVENT_TYPES, USER_LOGS
+from tap_auth0_userlogs.singer.stored_state import (
+    REPLICATION_KEY,
+    TenantLogsState,
+    UserLogsState,
+)
+from tap_auth0_userlogs.singer.stream_names import LOG_EVENT_TYPES, TENANT_LOGS, USER_LOGS
 from tap_auth0_userlogs.sources.tenant_log import TenantLog
 from tap_auth0_userlogs.sources.user_gaps import UserGaps
 from tap_auth0_userlogs.sources.user_log import (
@@ -26,7 +32,7 @@ from tap_auth0_userlogs.sources.user_log import (
     UserEvents,
     UserLogReader,
 )
-from tap_auth0_userlogs.survey import Survey, Surveyor
+from tap_auth0_userlogs.survey import StoredProgress, Survey, Surveyor
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -69,12 +75,20 @@ class UserLogsStream(LogEventRecords):
     def survey(self) -> Survey:
         """How this run reads: user by user or one pass over the tenant's log, and why."""
         settings, session = self.shared.settings, self.shared.tenant_session
+        no_user = self._no_user_stream()
         return Surveyor(
             settings,
             session,
             self.log_state.stored(settings.every_user),
             TenantLog(session.api, session.base_url),
+            no_user_events=no_user is not None,
+            no_user_position=no_user.log_state.position() if no_user else None,
         ).survey()
+
+    def _no_user_stream(self) -> TenantLogsStream | None:
+        """`tenant_logs`, when it is selected: a pass over the tenant's log serves it too."""
+        stream = self.shared.streams.get(TENANT_LOGS)
+        return stream if isinstance(stream, TenantLogsStream) and stream.selected else None
 
     @cached_property
     @override
@@ -87,9 +101,27 @@ class UserLogsStream(LogEventRecords):
     @override
     def run_sync(self, context: Context | None) -> None:
         """A pass over the tenant's log, or singer-sdk's sync of one partition per user."""
-        if self.survey.plan.tenant_pass:
+        survey = self.survey
+        if survey.plan.tenant_pass:
             self.begin_own_sync()
-            LogPass(self, self.log_state, self.survey, self._run_started).run()
+            plan, no_user = survey.plan, self._no_user_stream()
+            assert plan.pass_from is not None  # a pass plan always has a start
+            coverage = LogCoverage(plan.pass_from, plan.pass_beyond)
+            users = UserEventSink(self, coverage, self.log_state, survey.users)
+            tenant = None
+            if no_user is not None and survey.no_user_start is not None:
+                tenant = no_user.sink(survey.no_user_start)
+                no_user.begin_own_sync()
+            LogPass(
+                self.shared.settings,
+                plan,
+                self._run_started,
+                users=users,
+                tenant=tenant,
+                first=survey.first_pass_page,
+            ).run([self._user_cutoff(user) for user in plan.backfill])
+            if no_user is not None:
+                no_user.served = True
             self.end_own_sync()
         elif self.partitions:
             super().run_sync(context)
@@ -187,6 +219,67 @@ class UserLogsStream(LogEventRecords):
         if self._users_reader is not None:
             self._users_reader.close()
             self._users_reader = None
+
+
+class TenantLogsStream(LogEventRecords):
+    """The events of the tenant's log that belong to no user: failed logins of usernames that
+    do not exist, IP blocks, failed signups, client-credentials exchanges, machines' calls to
+    the Management API. Read by the pass that reads `user_logs`, or by a pass of its own."""
+
+    name = TENANT_LOGS
+    primary_keys = ("tenant_domain", "log_id")
+    replication_key = REPLICATION_KEY
+    # They are read only through the tenant's log (scope read:logs): asked for, not assumed.
+    selected_by_default = False
+    schema = LOG_EVENT_SCHEMA
+
+    def __init__(self, tap: Tap, shared: TapShared) -> None:
+        super().__init__(tap, shared)
+        self._run_started = utc_now()
+        # `user_logs`' pass read these events already in this run.
+        self.served = False
+
+    @cached_property
+    def log_state(self) -> TenantLogsState:
+        """The position its events are out up to, read and moved forward."""
+        return TenantLogsState(lambda: self.stream_state)
+
+    def sink(self, start: str) -> TenantEventSink:
+        """Where a pass hands the events of no user: from the stored position, else `start`."""
+        position = self.log_state.position()
+        coverage = LogCoverage(position, self.log_state.spans()) if position else LogCoverage(start)
+        return TenantEventSink(self, coverage, self.log_state)
+
+    @override
+    def run_sync(self, context: Context | None) -> None:
+        """Nothing more to read when `user_logs`' pass read them; else a pass of its own."""
+        if self.served:
+            self.end_own_sync()
+            return
+        self.begin_own_sync()
+        settings, session = self.shared.settings, self.shared.tenant_session
+        survey = Surveyor(
+            settings,
+            session,
+            StoredProgress(position=None, spans=(), bookmarks={}, positions={}),
+            TenantLog(session.api, session.base_url),
+            no_user_events=True,
+            no_user_position=self.log_state.position(),
+        ).no_user_pass(self.log_state.spans())
+        assert survey.no_user_start is not None  # a pass for these events has a start
+        LogPass(
+            settings,
+            survey.plan,
+            self._run_started,
+            users=None,
+            tenant=self.sink(survey.no_user_start),
+        ).run([])
+        self.end_own_sync()
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """Never called: the sync is a pass (`run_sync`)."""
+        return iter(())
 
 
 class LogEventTypesStream(Stream):

@@ -173,7 +173,11 @@ def test_installed_wheel_discovers_and_syncs_from_the_emulator(installed: Path, 
         synced = run_installed(installed, tmp_path, "--config", "ENV", **settings)
         expected = emulator.tenant.expected_log_ids()
 
-    assert {s["tap_stream_id"] for s in catalog["streams"]} == {"user_logs", "log_event_types"}
+    assert {s["tap_stream_id"] for s in catalog["streams"]} == {
+        "user_logs",
+        "log_event_types",
+        "tenant_logs",
+    }
     log_ids = record_log_ids(synced)
     assert sorted(log_ids) == sorted(expected)
 
