@@ -187,7 +187,8 @@ def choose(inputs: Inputs) -> Plan:
             pass_from=position,
             backfill=inputs.uncovered,
             resumes=inputs.position is not None or inputs.bookmarked_since is not None,
-            pass_beyond=inputs.spans if inputs.position is not None else (),
+            # Spans a killed pass read for other users: users it did not cover need them read.
+            pass_beyond=inputs.spans if inputs.position and not inputs.uncovered else (),
             events_per_second=estimated_events(inputs, since) / span if span > 0 else None,
             search_only=inputs.checkpoint_refused,
             reason=reason,

@@ -15,6 +15,7 @@ does not read them again. What the pass reads, and in what order, is
 from __future__ import annotations
 
 import datetime
+import heapq
 import typing as t
 
 from tap_auth0_userlogs.events.coverage import LogCoverage, all_gaps
@@ -34,9 +35,6 @@ if t.TYPE_CHECKING:
     from tap_auth0_userlogs.singer.stored_state import TenantLogsState, UserLogsState
     from tap_auth0_userlogs.sources.tenant_log import LogPage
 
-# Where the backfill users' newest dates wait: their events lie before the pass's start.
-_BACKFILL = ""
-
 
 class EventSink:
     """Events a pass routes to one stream, and how far that stream's part of the log is out."""
@@ -55,7 +53,7 @@ class EventSink:
         prefix = log_id_order(self.coverage.prefix)
         self._out_upto = prefix if prefix > log_id_order(start) else None
 
-    def take(self, events: Iterable[LogEvent], slice_start: str) -> int:
+    def take(self, events: Iterable[LogEvent]) -> int:
         """Write the events this stream keeps; how many."""
         start, kept_types, out_upto = self._start, self._kept_types, self._out_upto
         kept: list[LogEvent] = []
@@ -65,12 +63,12 @@ class EventSink:
                 continue
             if out_upto is not None and out_upto >= log_id_order(event.log_id):
                 continue
-            self.noted(event, date, slice_start)
+            self.noted(event, date)
             kept.append(event)
         self.stream.write_events(kept)
         return len(kept)
 
-    def noted(self, event: LogEvent, date: str, slice_start: str) -> None:
+    def noted(self, event: LogEvent, date: str) -> None:
         """An event this stream keeps, before it is written."""
 
     def store(self, margin: datetime.timedelta) -> None:
@@ -91,22 +89,31 @@ class UserEventSink(EventSink):
         super().__init__(stream, coverage)
         self._state = state
         self._selected = None if selected is None else frozenset(selected)
-        # Per slice (by the position it starts after): each user's newest date emitted and
-        # not yet in a bookmark, held until the prefix reaches the slice.
-        self._newest: dict[str, dict[str, str]] = {}
+        # Per page, by its highest log_id: each user's newest date emitted and not yet in a
+        # bookmark, held until the prefix reaches that log_id (a heap, lowest first).
+        self._held: list[tuple[tuple[int, str], int, dict[str, str]]] = []
+        self._pages = 0
+        # The backfill users' newest dates: their events lie before the pass's start.
+        self._backfill: dict[str, str] = {}
         self.served: set[str] = set()
 
-    def route(self, events: list[LogEvent], slice_start: str) -> int:
+    def route(self, events: list[LogEvent], highest: str | None, *, backfill: bool) -> int:
         """Write the selected users' events of a page; how many."""
         selected = self._selected
         if selected is None:
             kept = [e for e in events if e.user_id]
         else:
             kept = [e for e in events if e.user_id in selected]
-        self._current = self._newest.setdefault(slice_start, {})
-        return self.take(kept, slice_start)
+        if backfill:
+            self._current = self._backfill
+        else:
+            self._current = {}
+            if highest is not None:
+                self._pages += 1
+                heapq.heappush(self._held, (log_id_order(highest), self._pages, self._current))
+        return self.take(kept)
 
-    def noted(self, event: LogEvent, date: str, slice_start: str) -> None:
+    def noted(self, event: LogEvent, date: str) -> None:
         newest, user_id = self._current, t.cast("str", event.user_id)
         if date > newest.get(user_id, ""):
             newest[user_id] = date
@@ -114,14 +121,18 @@ class UserEventSink(EventSink):
     def store(self, margin: datetime.timedelta) -> None:
         prefix = self.coverage.prefix
         reached = log_id_order(prefix)
-        for slice_start in list(self._newest):
-            # A slice that starts before the prefix has all its emitted events within it.
-            if slice_start == _BACKFILL or log_id_order(slice_start) < reached:
-                newest = self._newest.pop(slice_start)
-                self.served.update(newest)
-                self._state.advance_bookmarks(newest)
+        self._release(self._backfill)
+        self._backfill = {}
+        held = self._held
+        while held and held[0][0] <= reached:
+            self._release(heapq.heappop(held)[2])
         self._state.set_position(held_back(prefix, margin), self._selected)
         self._state.set_spans(self.coverage.beyond)
+
+    def _release(self, newest: dict[str, str]) -> None:
+        """Dates of events the prefix now vouches for: into the bookmarks."""
+        self.served.update(newest)
+        self._state.advance_bookmarks(newest)
 
 
 class TenantEventSink(EventSink):
@@ -194,11 +205,10 @@ class LogPass:
         for page in pages:
             for sink in self._sinks:
                 sink.stream.mark_extracted()
-            slice_start = _BACKFILL if page.span is None else page.span[0]
-            emitted = users.route(page.events, slice_start) if users else 0
-            if tenant is not None and page.span is not None:  # backfill: one user's events
-                no_user = [e for e in page.events if not e.user_id]
-                emitted += tenant.take(no_user, slice_start)
+            before_start = page.span is None  # a backfill user's events
+            emitted = users.route(page.events, page.highest, backfill=before_start) if users else 0
+            if tenant is not None and not before_start:
+                emitted += tenant.take([e for e in page.events if not e.user_id])
             progress.count_events(emitted)
             if page.span is not None:
                 for sink in self._sinks:

@@ -7,7 +7,8 @@ skipped. New boundaries are positions made from a time (`log_id_at`), which sort
 event ingested in that second. When a reader has nothing left to take, the slice with the
 most time still to read is cut in two at its middle, so no reader idles while work remains;
 a slice estimated to hold fewer than `MIN_PAGES` pages is not cut (each cut costs about one
-request more: the page that crosses the boundary).
+request more: the page that crosses the boundary). The estimate starts from the survey's rate
+of events and follows what the readers find, where the log proves denser than expected.
 """
 
 from __future__ import annotations
@@ -42,6 +43,15 @@ class Slice:
     reached: str
     # Read through search after Auth0 refused it in checkpoint mode: not to be cut.
     searching: bool = False
+    # Events a second where its reader is: where the log proves denser than the survey said.
+    density: float = 0.0
+
+    def note_density(self, upto: str, events: int) -> None:
+        """A page of `events` read from `reached` up to `upto`."""
+        start, end = log_id_time(self.reached), log_id_time(upto)
+        if start is not None and end is not None:
+            page = events / max((end - start).total_seconds(), 1.0)
+            self.density = page if not self.density else (self.density + page) / 2
 
 
 class SliceBoard:
@@ -84,19 +94,6 @@ class SliceBoard:
         with self._lock:
             return bool(self._pending) or self._longest() is not None
 
-    def has_work_for(self, readers: int) -> bool:
-        """Whether `readers` readers starting now would each get a slice."""
-        with self._lock:
-            if len(self._pending) >= readers:
-                return True
-            left = [self._span(piece) for piece in (*self._pending, *self._active)]
-            spans = [end - start for start, end in (s for s in left if s is not None)]
-            # A slice long enough to be cut in `readers` pieces worth a reader each.
-            return any(
-                span >= MIN_SPAN * readers and self._pages_in(span / readers) >= MIN_PAGES
-                for span in spans
-            )
-
     def cut(self, piece: Slice, events: list[LogEvent]) -> tuple[list[LogEvent], bool]:
         """The events of a page that belong to `piece`, and whether the slice is finished.
 
@@ -116,6 +113,7 @@ class SliceBoard:
                 kept = [e for e in events if log_id_order(e.log_id) <= bound]
                 finished = True
             if kept:
+                piece.note_density(kept[-1].log_id, len(kept))
                 piece.reached = kept[-1].log_id
             if finished:
                 self._finish(piece)
@@ -155,14 +153,14 @@ class SliceBoard:
             if span is None:
                 continue
             left = span[1] - span[0]
-            if left >= best_left and self._pages_in(left / 2) >= MIN_PAGES:
+            if left >= best_left and self._pages_in(left / 2, piece) >= MIN_PAGES:
                 best, best_left = piece, left
         return best
 
-    def _pages_in(self, span: datetime.timedelta) -> float:
-        if self._rate is None:
-            return 0.0
-        return self._rate * span.total_seconds() / MAX_PAGE_SIZE
+    def _pages_in(self, span: datetime.timedelta, piece: Slice | None = None) -> float:
+        """Pages `span` holds, at the survey's rate or the slice's own, whichever is higher."""
+        rate = max(self._rate or 0.0, piece.density if piece is not None else 0.0)
+        return rate * span.total_seconds() / MAX_PAGE_SIZE
 
     def _split(self, victim: Slice) -> Slice:
         span = self._span(victim)

@@ -49,10 +49,13 @@ class PassPage:
     """Events to emit, and the span of the log their slice has read once they are out.
 
     `span` is None for the backfill users' pages, which lie before the pass's start.
+    `highest` is the highest log_id among the events (None: none, or backfill): once the
+    log is out up to it, so is every event of the page.
     """
 
     events: list[LogEvent]
     span: Span | None
+    highest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,8 @@ class SliceReader:
                         _warn_if_retention_passed(self._log, read.start, page.events[0])
                     checked = True
                     kept, finished = self._board.cut(piece, page.events)
-                    yield PassPage(kept, (piece.after, piece.reached))
+                    highest = kept[-1].log_id if kept else None  # checkpoint mode: in order
+                    yield PassPage(kept, (piece.after, piece.reached), highest)
                     if finished:
                         return
                     first = None
@@ -160,11 +164,14 @@ class SliceReader:
         top = log_id_order(high) if high is not None else None
         for events in self._log.span(since, until + datetime.timedelta(seconds=1)):
             kept: list[LogEvent] = []
+            highest: tuple[int, str] | None = None
             for event in events:
                 order = log_id_order(event["log_id"])
                 if bottom < order and (top is None or order <= top):
                     kept.append(DecodedEvent(event))
-            yield PassPage(kept, (piece.after, piece.reached))
+                    highest = order if highest is None else max(highest, order)
+            # Search pages come by date, not log_id: the highest of them says when they are out.
+            yield PassPage(kept, (piece.after, piece.reached), highest[1] if highest else None)
         if read_on:
             piece.reached = resume
             self._board.search(piece, searching=False)
@@ -196,13 +203,13 @@ class SliceReader:
 
 
 class ReaderPool:
-    """Reads the board's slices on worker threads and hands their pages to the caller's
-    thread through a queue that holds a few pages per reader.
+    """Reads the board's slices: one on the caller's thread, more on helper threads, as many
+    as `in_flight` says, whose pages reach the caller through a queue of a few pages each.
 
-    Readers are added one at a time, up to what `in_flight` says, and only while the caller
-    finds the queue empty: where the caller's own work on the pages is what bounds the pass,
-    more readers would only wait, and cost CPU in every hand-over. With `max_in_flight` 1 there
-    are no threads: the caller's thread reads each slice.
+    A pass that one reader serves runs as it would without a pool. Helpers are added one at a
+    time, only while the queue is empty: where the caller's own work on the pages is what
+    bounds the pass, more readers would only wait, and cost CPU in every hand-over. With
+    `max_in_flight` 1 there are no helpers.
     """
 
     def __init__(
@@ -215,51 +222,59 @@ class ReaderPool:
         self._board = board
         self._read = read
         self._in_flight = in_flight
-        self._threads = max_in_flight > 1
+        self._helpers_allowed = max_in_flight > 1
         self._cancelled = threading.Event()
         self._queue: queue.SimpleQueue[t.Any] = queue.SimpleQueue()
-        self._room = threading.Event()  # set while readers may queue pages
-        self._live = 0
+        self._room = threading.Event()  # set while helpers may queue pages
+        self._live = 0  # helpers reading
 
     def pages(self) -> Iterator[PassPage]:
-        """Every page of every slice, as read; raises what a reader raised.
-
-        One reader is enough while a second would find nothing to read: then the caller's
-        thread reads, as it would without a pool (threads cost CPU in every hand-over).
-        """
-        if not self._threads or not self._second_reader_pays():
-            while (piece := self._board.take()) is not None:
-                yield from self._read(piece)
-            return
+        """Every page of every slice, as read; raises what a helper raised."""
+        own: Iterator[PassPage] | None = None
         try:
-            self._grow()
-            while self._live:
-                if self._queue.empty():
-                    self._grow()  # the caller would wait: a reader more may pay
-                item = self._queue.get()
-                if not self._room.is_set() and self._queue.qsize() <= self._low_water():
-                    self._room.set()
-                if item is _DONE:
-                    self._live -= 1
-                    if self._live == 0:
-                        self._grow()  # work the last reader could not take alone
-                elif isinstance(item, BaseException):
-                    raise item
+            while True:
+                if own is None and (piece := self._board.take()) is not None:
+                    own = self._read(piece)
+                if own is not None:
+                    page = next(own, None)
+                    if page is None:
+                        own = None
+                        continue
+                    yield page
+                    while not self._queue.empty():
+                        yield from self._received(self._queue.get())
+                    self._grow()
+                elif self._live:
+                    self._grow()
+                    yield from self._received(self._queue.get())
                 else:
-                    yield item
+                    return
         finally:
             self._cancelled.set()
             self._room.set()
 
-    def _second_reader_pays(self) -> bool:
-        return self._in_flight() > 1 and self._board.has_work_for(readers=2)
+    def _received(self, item: object) -> Iterator[PassPage]:
+        if not self._room.is_set() and self._queue.qsize() <= self._low_water():
+            self._room.set()
+        if item is _DONE:
+            self._live -= 1
+        elif isinstance(item, BaseException):
+            raise item
+        else:
+            yield t.cast("PassPage", item)
 
     def _low_water(self) -> int:
         return PAGES_QUEUED_PER_READER * self._live // 4
 
     def _grow(self) -> None:
-        """Start a reader, if fewer are reading than are needed and there is work."""
-        if self._live < self._in_flight() and self._board.has_work():
+        """Start a helper, if fewer are reading than are needed, the helpers are not ahead
+        of the caller, and there is work."""
+        if (
+            self._helpers_allowed
+            and self._queue.empty()
+            and self._live + 1 < self._in_flight()
+            and self._board.has_work()
+        ):
             self._live += 1
             self._room.set()
             name = f"log-slices-{self._live}"
