@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.measure import (
+    FIRST_RECORD,
     PYTHON,
     Conditions,
     EmulatorProcess,
@@ -132,8 +133,13 @@ def measure_minimal_pass(emulator: EmulatorProcess, workspace: Workspace, start:
         str(folder / "job.json"),
         str(folder / "out"),
     ]
+    # Its records through a pipe into a file, as the tap's go: the same work of the kernel's.
     process = run_measured(
-        command, stdout=None, stderr=folder / "stderr.log", timeout=workspace.timeout
+        command,
+        stdout=folder / "records.jsonl",
+        stderr=folder / "stderr.log",
+        timeout=workspace.timeout,
+        watch=FIRST_RECORD,
     )
     figures = Figures(label, wall=process.wall, cpu=process.cpu, peak_rss_mb=process.peak_rss_mb)
     if process.returncode != 0:

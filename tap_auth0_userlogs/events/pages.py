@@ -102,15 +102,10 @@ def _event(part: msgspec.Raw) -> LogEvent:
     return t.cast("LogEvent", record)
 
 
-def with_tenant(record: t.Any, tenant_domain: str) -> t.Any:
-    """The record of an event decoded as a struct, its tenant set."""
-    record.tenant_domain = tenant_domain
-    return record
-
-
 def record_json(record: t.Any, tenant_domain: str) -> bytes:
     """The record of an event decoded as a struct, its tenant set, as JSON."""
-    return _ENCODER.encode(with_tenant(record, tenant_domain))
+    record.tenant_domain = tenant_domain
+    return _ENCODER.encode(record)
 
 
 def as_dict(event: LogEvent) -> dict[str, t.Any]:

@@ -15,14 +15,14 @@ does not read them again. What the pass reads, and in what order, is
 from __future__ import annotations
 
 import datetime
-import heapq
+import time
 import typing as t
 
 from tap_auth0_userlogs.events.coverage import LogCoverage, all_gaps
 from tap_auth0_userlogs.events.dates import auth0_date
 from tap_auth0_userlogs.events.log_ids import held_back, log_id_order
 from tap_auth0_userlogs.sources.tenant_log import TenantLog
-from tap_auth0_userlogs.sources.tenant_pass import PassRead, pass_pages
+from tap_auth0_userlogs.sources.tenant_pass import PassPage, PassRead, pass_pages
 from tap_auth0_userlogs.sources.user_log import UserCutoff, UserLogReader
 
 if t.TYPE_CHECKING:
@@ -53,23 +53,18 @@ class EventSink:
         prefix = log_id_order(self.coverage.prefix)
         self._out_upto = prefix if prefix > log_id_order(start) else None
 
-    def take(self, events: Iterable[LogEvent]) -> int:
-        """Write the events this stream keeps; how many."""
+    def kept(self, events: Iterable[LogEvent]) -> list[LogEvent]:
+        """The events of `start_date` on, of the kept types, not out here already."""
         start, kept_types, out_upto = self._start, self._kept_types, self._out_upto
-        kept: list[LogEvent] = []
-        for event in events:
-            date = event.date or ""
-            if (start and date < start) or (kept_types and event.type not in kept_types):
-                continue
-            if out_upto is not None and out_upto >= log_id_order(event.log_id):
-                continue
-            self.noted(event, date)
-            kept.append(event)
-        self.stream.write_events(kept)
-        return len(kept)
-
-    def noted(self, event: LogEvent, date: str) -> None:
-        """An event this stream keeps, before it is written."""
+        if not (start or kept_types or out_upto):
+            return list(events)
+        return [
+            e
+            for e in events
+            if not (start and (e.date or "") < start)
+            and not (kept_types and e.type not in kept_types)
+            and not (out_upto is not None and out_upto >= log_id_order(e.log_id))
+        ]
 
     def store(self, margin: datetime.timedelta) -> None:
         """Put the prefix reached, and the spans beyond it, into the stream's state."""
@@ -89,43 +84,51 @@ class UserEventSink(EventSink):
         super().__init__(stream, coverage)
         self._state = state
         self._selected = None if selected is None else frozenset(selected)
-        # Per page, by its highest log_id: each user's newest date emitted and not yet in a
-        # bookmark, held until the prefix reaches that log_id (a heap, lowest first).
-        self._held: list[tuple[tuple[int, str], int, dict[str, str]]] = []
-        self._pages = 0
+        # Per slice (by the position it starts after): the highest log_id of its pages and
+        # each user's newest date emitted, held until the prefix reaches that log_id. A
+        # slice read through search emits events beyond what its position vouches for.
+        self._held: dict[str, tuple[tuple[int, str], dict[str, str]]] = {}
         # The backfill users' newest dates: their events lie before the pass's start.
         self._backfill: dict[str, str] = {}
         self.served: set[str] = set()
 
-    def route(self, events: list[LogEvent], highest: str | None, *, backfill: bool) -> int:
+    def route(self, page: PassPage) -> int:
         """Write the selected users' events of a page; how many."""
         selected = self._selected
         if selected is None:
-            kept = [e for e in events if e.user_id]
+            events = self.kept(e for e in page.events if e.user_id)
         else:
-            kept = [e for e in events if e.user_id in selected]
-        if backfill:
-            self._current = self._backfill
+            events = self.kept(e for e in page.events if e.user_id in selected)
+        if not events:
+            return 0
+        if page.span is None:
+            newest = self._backfill
         else:
-            self._current = {}
-            if highest is not None:
-                self._pages += 1
-                heapq.heappush(self._held, (log_id_order(highest), self._pages, self._current))
-        return self.take(kept)
-
-    def noted(self, event: LogEvent, date: str) -> None:
-        newest, user_id = self._current, t.cast("str", event.user_id)
-        if date > newest.get(user_id, ""):
-            newest[user_id] = date
+            assert page.highest is not None  # a page with events has a highest log_id
+            slice_start, highest = page.span[0], log_id_order(page.highest)
+            held = self._held.get(slice_start)
+            if held is None:
+                newest = {}
+            else:
+                newest = held[1]
+                highest = max(highest, held[0])
+            self._held[slice_start] = (highest, newest)
+        for event in events:
+            user_id, date = t.cast("str", event.user_id), event.date or ""
+            if date > newest.get(user_id, ""):
+                newest[user_id] = date
+        self.stream.write_events(events)
+        return len(events)
 
     def store(self, margin: datetime.timedelta) -> None:
         prefix = self.coverage.prefix
         reached = log_id_order(prefix)
         self._release(self._backfill)
         self._backfill = {}
-        held = self._held
-        while held and held[0][0] <= reached:
-            self._release(heapq.heappop(held)[2])
+        for slice_start, (highest, newest) in list(self._held.items()):
+            if highest <= reached:
+                del self._held[slice_start]
+                self._release(newest)
         self._state.set_position(held_back(prefix, margin), self._selected)
         self._state.set_spans(self.coverage.beyond)
 
@@ -143,6 +146,13 @@ class TenantEventSink(EventSink):
     ) -> None:
         super().__init__(stream, coverage)
         self._state = state
+
+    def route(self, page: PassPage) -> int:
+        """Write the events of no user of a page; how many."""
+        events = self.kept(e for e in page.events if not e.user_id)
+        if events:
+            self.stream.write_events(events)
+        return len(events)
 
     def store(self, margin: datetime.timedelta) -> None:
         self._state.set_position(held_back(self.coverage.prefix, margin), self.coverage.beyond)
@@ -205,10 +215,9 @@ class LogPass:
         for page in pages:
             for sink in self._sinks:
                 sink.stream.mark_extracted()
-            before_start = page.span is None  # a backfill user's events
-            emitted = users.route(page.events, page.highest, backfill=before_start) if users else 0
-            if tenant is not None and not before_start:
-                emitted += tenant.take([e for e in page.events if not e.user_id])
+            emitted = users.route(page) if users else 0
+            if tenant is not None and page.span is not None:  # backfill: one user's events
+                emitted += tenant.route(page)
             progress.count_events(emitted)
             if page.span is not None:
                 for sink in self._sinks:
@@ -221,7 +230,10 @@ class LogPass:
             progress.users_total = progress.users_done = len(users.served)
 
     def _store(self) -> None:
+        started = time.monotonic()
         for sink in self._sinks:
             sink.store(self._settings.log_id_margin)
             sink.stream.mark_state_changed()
-        self._sinks[0].stream.write_state_now()
+        stream = self._sinks[0].stream
+        stream.shared.paced_state.prepared(time.monotonic() - started)
+        stream.write_state_now()

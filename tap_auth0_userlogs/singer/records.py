@@ -16,7 +16,7 @@ from typing_extensions import override
 
 from tap_auth0_userlogs.events.dates import utc_now
 from tap_auth0_userlogs.events.fields import normalize_event
-from tap_auth0_userlogs.events.pages import DecodedEvent, as_dict, with_tenant
+from tap_auth0_userlogs.events.pages import DecodedEvent, as_dict
 from tap_auth0_userlogs.singer.sdk_compat import StreamHooks, pop_deselected_record_properties
 
 if t.TYPE_CHECKING:
@@ -66,13 +66,14 @@ class LogEventRecords(StreamHooks):
     def write_events(self, events: list[LogEvent]) -> None:
         """RECORD messages of events from a pass page, in one batch where no map changes them."""
         domain = self.shared.settings.tenant_domain
-        as_json = self.records_as_json
         records: list[t.Any] = []
         for event in events:
-            if as_json and type(event) is not DecodedEvent:
-                records.append(with_tenant(event, domain))
+            if self.records_as_json and type(event) is not DecodedEvent:
+                records.append(event)
             else:
                 self.write_record(normalize_event(as_dict(event), domain))
+        for record in records:
+            record.tenant_domain = domain  # a struct of the event's own fields
         if records:
             self.shared.record_writer.write_record_structs(self.name, records, self.extracted_at)
         if events:

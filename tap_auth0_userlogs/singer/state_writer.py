@@ -32,6 +32,11 @@ class PacedStateWriter:
         self._last_line: str | None = None
         self._last_write_end = time.monotonic()
         self._last_write_cost = 0.0
+        self._preparation = 0.0
+
+    def prepared(self, seconds: float) -> None:
+        """The next STATE took `seconds` to prepare (bookmarks moved for it): its cost too."""
+        self._preparation += seconds
 
     def write_state(self, state: t.Mapping[str, t.Any]) -> None:
         """Write `state` unless it is the same as the last one written."""
@@ -41,7 +46,8 @@ class PacedStateWriter:
             self._writer.write_line(line)
             self._last_line = line
         self._last_write_end = time.monotonic()
-        self._last_write_cost = self._last_write_end - started
+        self._last_write_cost = self._last_write_end - started + self._preparation
+        self._preparation = 0.0
 
     def state_due(self) -> bool:
         """True when another STATE now would stay within the time budget for STATE messages."""

@@ -113,8 +113,9 @@ class UserLogsState:
             current = state.get(BOOKMARK_KEY)
             if current is None:
                 state["replication_key"] = REPLICATION_KEY
-            elif date <= current and len(date) == len(current) == AUTH0_DATE_LENGTH:
-                continue  # Auth0's dates of one width order as text: not later
+            elif len(date) == len(current) == AUTH0_DATE_LENGTH:
+                if date <= current:  # Auth0's dates of one width order as text
+                    continue
             elif not is_later(date, current):
                 continue
             state[BOOKMARK_KEY] = date

@@ -19,6 +19,7 @@ import datetime
 import logging
 import queue
 import threading
+import time
 import typing as t
 from dataclasses import dataclass
 
@@ -36,6 +37,11 @@ if t.TYPE_CHECKING:
 
 # A pass whose first event comes this long after its start may have lost a span to retention.
 RETENTION_SUSPECT_GAP = datetime.timedelta(hours=1)
+# A helper pays only while the caller's thread waits for pages more than it works on them:
+# busier, it is what bounds the pass, and more readers would cost CPU and buy little.
+CALLER_BUSY_SHARE = 0.5
+# How long the caller's work is measured before a helper is added.
+BUSY_WINDOW_SECONDS = 0.2
 # Pages each reader may have waiting: readers pause when the queue holds this many per
 # reader, and go on once it holds a quarter of that. Waking a reader for every page taken, or
 # letting it poll, cost more CPU in thread switches than reading the page.
@@ -207,8 +213,9 @@ class ReaderPool:
     as `in_flight` says, whose pages reach the caller through a queue of a few pages each.
 
     A pass that one reader serves runs as it would without a pool. Helpers are added one at a
-    time, only while the queue is empty: where the caller's own work on the pages is what
-    bounds the pass, more readers would only wait, and cost CPU in every hand-over. With
+    time, only while the queue is empty and the caller's thread spends most of its time
+    waiting: where the caller's own work on the pages is what bounds the pass, more readers
+    would only wait, and cost CPU in every hand-over of the interpreter lock. With
     `max_in_flight` 1 there are no helpers.
     """
 
@@ -227,6 +234,8 @@ class ReaderPool:
         self._queue: queue.SimpleQueue[t.Any] = queue.SimpleQueue()
         self._room = threading.Event()  # set while helpers may queue pages
         self._live = 0  # helpers reading
+        # The caller thread's CPU and the wall clock when its busy share was last measured.
+        self._measured = (time.thread_time(), time.monotonic())
 
     def pages(self) -> Iterator[PassPage]:
         """Every page of every slice, as read; raises what a helper raised."""
@@ -267,18 +276,30 @@ class ReaderPool:
         return PAGES_QUEUED_PER_READER * self._live // 4
 
     def _grow(self) -> None:
-        """Start a helper, if fewer are reading than are needed, the helpers are not ahead
-        of the caller, and there is work."""
-        if (
-            self._helpers_allowed
-            and self._queue.empty()
-            and self._live + 1 < self._in_flight()
-            and self._board.has_work()
-        ):
+        """Start helpers up to what is needed, while they are not ahead of the caller, the
+        caller waits more than it works, and there is work."""
+        if not (self._helpers_allowed and self._queue.empty()):
+            return
+        wanted = self._in_flight() - 1 - self._live
+        if wanted <= 0 or not self._caller_waits():
+            return
+        while wanted and self._board.has_work():
+            wanted -= 1
             self._live += 1
             self._room.set()
             name = f"log-slices-{self._live}"
             threading.Thread(target=self._serve, name=name, daemon=True).start()
+
+    def _caller_waits(self) -> bool:
+        """Whether the caller's thread spent less than its busy share working, over the last
+        window (a window shorter than BUSY_WINDOW_SECONDS says nothing yet: no)."""
+        now = time.monotonic()
+        then_cpu, then = self._measured
+        if now - then < BUSY_WINDOW_SECONDS:
+            return False
+        cpu = time.thread_time()
+        self._measured = (cpu, now)
+        return cpu - then_cpu < CALLER_BUSY_SHARE * (now - then)
 
     def _serve(self) -> None:
         try:
