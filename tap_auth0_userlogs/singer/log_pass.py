@@ -26,7 +26,7 @@ from tap_auth0_userlogs.sources.tenant_pass import PassPage, PassRead, pass_page
 from tap_auth0_userlogs.sources.user_log import UserCutoff, UserLogReader
 
 if t.TYPE_CHECKING:
-    from collections.abc import Collection, Iterable
+    from collections.abc import Collection
 
     from tap_auth0_userlogs.events.pages import LogEvent
     from tap_auth0_userlogs.plan import Plan
@@ -53,11 +53,11 @@ class EventSink:
         prefix = log_id_order(self.coverage.prefix)
         self._out_upto = prefix if prefix > log_id_order(start) else None
 
-    def kept(self, events: Iterable[LogEvent]) -> list[LogEvent]:
+    def kept(self, events: list[LogEvent]) -> list[LogEvent]:
         """The events of `start_date` on, of the kept types, not out here already."""
         start, kept_types, out_upto = self._start, self._kept_types, self._out_upto
         if not (start or kept_types or out_upto):
-            return list(events)
+            return events
         return [
             e
             for e in events
@@ -96,9 +96,9 @@ class UserEventSink(EventSink):
         """Write the selected users' events of a page; how many."""
         selected = self._selected
         if selected is None:
-            events = self.kept(e for e in page.events if e.user_id)
+            events = self.kept([e for e in page.events if e.user_id])
         else:
-            events = self.kept(e for e in page.events if e.user_id in selected)
+            events = self.kept([e for e in page.events if e.user_id in selected])
         if not events:
             return 0
         if page.span is None:
@@ -114,9 +114,9 @@ class UserEventSink(EventSink):
                 highest = max(highest, held[0])
             self._held[slice_start] = (highest, newest)
         for event in events:
-            user_id, date = t.cast("str", event.user_id), event.date or ""
-            if date > newest.get(user_id, ""):
-                newest[user_id] = date
+            user_id, date = event.user_id, event.date or ""
+            if date > newest.get(user_id, ""):  # type: ignore[arg-type]  # a user's event
+                newest[user_id] = date  # type: ignore[index]
         self.stream.write_events(events)
         return len(events)
 
@@ -149,7 +149,7 @@ class TenantEventSink(EventSink):
 
     def route(self, page: PassPage) -> int:
         """Write the events of no user of a page; how many."""
-        events = self.kept(e for e in page.events if not e.user_id)
+        events = self.kept([e for e in page.events if not e.user_id])
         if events:
             self.stream.write_events(events)
         return len(events)

@@ -67,11 +67,14 @@ class LogEventRecords(StreamHooks):
         """RECORD messages of events from a pass page, in one batch where no map changes them."""
         domain = self.shared.settings.tenant_domain
         records: list[t.Any] = []
-        for event in events:
-            if self.records_as_json and type(event) is not DecodedEvent:
-                records.append(event)
-            else:
-                self.write_record(normalize_event(as_dict(event), domain))
+        whole: list[LogEvent] = events
+        if self.records_as_json:
+            records = [e for e in events if type(e) is not DecodedEvent]
+            whole = (
+                [e for e in events if type(e) is DecodedEvent] if len(records) < len(events) else []
+            )
+        for event in whole:
+            self.write_record(normalize_event(as_dict(event), domain))
         for record in records:
             record.tenant_domain = domain  # a struct of the event's own fields
         if records:

@@ -37,15 +37,16 @@ if t.TYPE_CHECKING:
 
 # A pass whose first event comes this long after its start may have lost a span to retention.
 RETENTION_SUSPECT_GAP = datetime.timedelta(hours=1)
-# A helper pays only while the caller's thread waits for pages more than it works on them:
-# busier, it is what bounds the pass, and more readers would cost CPU and buy little.
+# A helper pays only while the caller's thread spends most of its time waiting for pages, and
+# little of it on the CPU: where its own work, or a slow target taking its output, bounds the
+# pass, more readers would cost CPU and memory and buy little.
 CALLER_BUSY_SHARE = 0.5
 # How long the caller's work is measured before a helper is added.
 BUSY_WINDOW_SECONDS = 0.2
 # Pages each reader may have waiting: readers pause when the queue holds this many per
 # reader, and go on once it holds a quarter of that. Waking a reader for every page taken, or
 # letting it poll, cost more CPU in thread switches than reading the page.
-PAGES_QUEUED_PER_READER = 8
+PAGES_QUEUED_PER_READER = 4
 
 logger = logging.getLogger("tap-auth0-userlogs.tenant_pass")
 
@@ -234,8 +235,10 @@ class ReaderPool:
         self._queue: queue.SimpleQueue[t.Any] = queue.SimpleQueue()
         self._room = threading.Event()  # set while helpers may queue pages
         self._live = 0  # helpers reading
-        # The caller thread's CPU and the wall clock when its busy share was last measured.
-        self._measured = (time.thread_time(), time.monotonic())
+        # The caller thread's CPU, its time waiting for pages, and the wall clock, when its
+        # busy share was last measured.
+        self._waited = 0.0
+        self._measured = (time.thread_time(), 0.0, time.monotonic())
 
     def pages(self) -> Iterator[PassPage]:
         """Every page of every slice, as read; raises what a helper raised."""
@@ -245,7 +248,9 @@ class ReaderPool:
                 if own is None and (piece := self._board.take()) is not None:
                     own = self._read(piece)
                 if own is not None:
+                    waiting = time.monotonic()
                     page = next(own, None)
+                    self._waited += time.monotonic() - waiting
                     if page is None:
                         own = None
                         continue
@@ -255,7 +260,10 @@ class ReaderPool:
                     self._grow()
                 elif self._live:
                     self._grow()
-                    yield from self._received(self._queue.get())
+                    waiting = time.monotonic()
+                    item = self._queue.get()
+                    self._waited += time.monotonic() - waiting
+                    yield from self._received(item)
                 else:
                     return
         finally:
@@ -291,15 +299,18 @@ class ReaderPool:
             threading.Thread(target=self._serve, name=name, daemon=True).start()
 
     def _caller_waits(self) -> bool:
-        """Whether the caller's thread spent less than its busy share working, over the last
-        window (a window shorter than BUSY_WINDOW_SECONDS says nothing yet: no)."""
+        """Whether, over the last window, the caller's thread spent most of its time waiting
+        for pages and less than its busy share on the CPU (a window shorter than
+        BUSY_WINDOW_SECONDS says nothing yet: no)."""
         now = time.monotonic()
-        then_cpu, then = self._measured
-        if now - then < BUSY_WINDOW_SECONDS:
+        then_cpu, then_waited, then = self._measured
+        window = now - then
+        if window < BUSY_WINDOW_SECONDS:
             return False
         cpu = time.thread_time()
-        self._measured = (cpu, now)
-        return cpu - then_cpu < CALLER_BUSY_SHARE * (now - then)
+        self._measured = (cpu, self._waited, now)
+        waited = self._waited - then_waited
+        return cpu - then_cpu < CALLER_BUSY_SHARE * window and waited > window / 2
 
     def _serve(self) -> None:
         try:

@@ -29,7 +29,7 @@ if t.TYPE_CHECKING:
 
 Page = list[dict[str, t.Any]]
 # Pages one user may have waiting before its worker pauses (bounds memory for heavy users).
-PAGES_BUFFERED_PER_USER = 20
+PAGES_BUFFERED_PER_USER = 4
 
 logger = logging.getLogger("tap-auth0-userlogs.reader")
 
@@ -167,8 +167,9 @@ class _UserJob:
 
 class PrefetchingReader:
     """Users' pages in partition order, read ahead on as many threads as `in_flight` says
-    (the rate limit and the round trip), each with up to two users waiting; with
-    `max_in_flight` 1, each user is read when asked for, on the caller's thread.
+    (the rate limit and the round trip), two users more than threads under way, each with a
+    few pages waiting at most (memory stays flat); with `max_in_flight` 1, each user is read
+    when asked for, on the caller's thread.
 
     `users` yields the users in partition order; it is advanced on the calling thread only.
     """
@@ -228,7 +229,7 @@ class PrefetchingReader:
         return user
 
     def _schedule(self, until: str | None = None) -> None:
-        lookahead = 2 * self._threads
+        lookahead = self._threads + 2
         while until not in self._jobs and (until is not None or len(self._jobs) < lookahead):
             user = next(self._users, None)
             if user is None:
