@@ -7,6 +7,8 @@ flight at once and which were sent. Nothing here measures time.
 
 from __future__ import annotations
 
+import dataclasses
+
 from tap_auth0_userlogs.sources.slices import MIN_PAGES
 from tests.emulator import TenantSpec
 from tests.pool_support import (
@@ -129,3 +131,36 @@ def test_users_read_one_by_one_keep_more_than_four_requests_in_flight(emulator_f
     assert emulator.counters.peak_concurrency > 4
     assert emulator.counters.requests(endpoint="user_logs") == 80
     assert emulator.counters.rate_limited == 0
+
+
+def test_max_concurrency_bounds_a_pass_and_users_read_one_by_one(emulator_factory):
+    # 100 a second at 50 ms pays for six in flight; the user allows two.
+    bucket = {"rate_limit": 100, "burst": 100, "latency_ms": 50}
+    emulator = emulator_factory(backlog_tenant(6000, hours=6, seed=189, users=30), **bucket)
+
+    result = run_sync(every_user_pass(emulator, max_concurrency=2))
+
+    assert_each_event_once(result, emulator.tenant.expected_log_ids())
+    assert emulator.counters.peak_concurrency == 2
+    emulator.reset_counters()
+
+    result = run_sync(tap_config(emulator, strategy="per_user", max_concurrency=2))
+
+    assert_each_event_once(result, emulator.tenant.expected_log_ids())
+    assert emulator.counters.peak_concurrency == 2
+
+
+def test_a_log_busier_than_its_start_is_still_read_by_several_readers(emulator_factory):
+    # Three weeks of a few users' events, then six busy hours: the survey sees a quiet start
+    # (its first page spans days) and a busy end. Slices sized from the quiet start alone
+    # would never be cut, and one reader would read the busy hours a round trip at a time.
+    quiet_then_busy = dataclasses.replace(
+        backlog_tenant(6000, hours=6, seed=190), users=20, events_per_user=5, history_days=20
+    )
+    emulator = emulator_factory(quiet_then_busy, rate_limit=50, burst=50, latency_ms=50)
+
+    result = run_sync(every_user_pass(emulator))
+
+    assert_each_event_once(result, emulator.tenant.expected_log_ids())
+    assert len(slice_starts(emulator)) > 1
+    assert emulator.counters.peak_concurrency > 1
