@@ -70,13 +70,13 @@ def pages_of(events: int) -> int:
     return math.ceil(events / PAGE)
 
 
-def log_checkpoint(state: dict | None) -> str:
-    return ((state or {}).get("bookmarks", {}).get("user_logs") or {}).get("log_checkpoint", "")
+def log_checkpoint(state: dict | None, stream: str = "user_logs") -> str:
+    return ((state or {}).get("bookmarks", {}).get(stream) or {}).get("log_checkpoint", "")
 
 
-def stored_spans(state: dict | None) -> list[tuple[str, str]]:
-    stream = ((state or {}).get("bookmarks", {}).get("user_logs")) or {}
-    return [(after, upto) for after, upto in stream.get("log_checkpoint_spans") or ()]
+def stored_spans(state: dict | None, stream: str = "user_logs") -> list[tuple[str, str]]:
+    stored = ((state or {}).get("bookmarks", {}).get(stream)) or {}
+    return [(after, upto) for after, upto in stored.get("log_checkpoint_spans") or ()]
 
 
 def order(log_id: str) -> tuple[int, str]:

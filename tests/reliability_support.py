@@ -189,11 +189,15 @@ def fast_waits(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @dataclass
 class KeyedTarget:
-    """One row per log_id, as a warehouse keyed on log_id keeps them, and the last STATE."""
+    """One row per log_id, as a warehouse keyed on log_id keeps them, and the last STATE.
+
+    log_ids are unique across a tenant, so the rows of several event streams share one key.
+    """
 
     rows: dict[str, dict] = field(default_factory=dict)
     deliveries: Counter[str] = field(default_factory=Counter)
     state: dict | None = None
+    streams: tuple[str, ...] = ("user_logs",)
 
     def receive(self, messages: list[dict]) -> list[dict]:
         """Take one run's messages; returns the records that were already in the table."""
@@ -201,7 +205,7 @@ class KeyedTarget:
         for message in messages:
             if message.get("type") == "STATE":
                 self.state = message["value"]
-            elif message.get("type") == "RECORD" and message.get("stream") == "user_logs":
+            elif message.get("type") == "RECORD" and message.get("stream") in self.streams:
                 record = message["record"]
                 if record["log_id"] in self.rows:
                     again.append(record)

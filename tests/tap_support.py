@@ -52,6 +52,16 @@ def tap_config(emulator, **overrides) -> dict:
     return {k: v for k, v in config.items() if v is not None}
 
 
+def catalog_of(config: dict, *selected: str) -> dict:
+    """The tap's catalog with exactly `selected` streams selected."""
+    catalog = TapAuth0UserLogs(config=config, setup_mapper=False).catalog_dict
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if not entry["breadcrumb"]:
+                entry["metadata"]["selected"] = stream["tap_stream_id"] in selected
+    return catalog
+
+
 def client_credentials(emulator, **overrides) -> dict:
     """A config for the emulator's tenant that authenticates with its default client."""
     credentials = {

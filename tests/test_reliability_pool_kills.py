@@ -12,6 +12,9 @@ target received, as Meltano would. What must hold:
 - a resume sends again only events beyond the `log_checkpoint` it started from and outside
   every stored `log_checkpoint_spans` span: at most what each slice in flight read after the
   last STATE.
+
+With `tenant_logs` selected too, the same holds for the events of no user, against that
+stream's own position and spans; a run read user by user reads them with a pass of its own.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import copy
 import signal
 
+import pytest
 from hypothesis import HealthCheck, Phase, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -33,7 +37,7 @@ from tests.pool_support import (
     stored_spans,
 )
 from tests.reliability_support import FIGURES, KeyedTarget, run_tap_process
-from tests.tap_support import tap_config
+from tests.tap_support import catalog_of, tap_config
 
 pytest_plugins = ["tests.reliability_support"]
 
@@ -42,11 +46,22 @@ TENANT = backlog_tenant(6000, hours=4, seed=187, users=40)
 BUCKET = {"rate_limit": 50, "burst": 50, "latency_ms": 50}
 
 
-def covered_by(state: dict | None, log_id: str) -> bool:
-    """Whether `state` says the event is out: at or before its position, or in a stored span."""
-    if order(log_id) <= order(log_checkpoint(state)):
+def stream_of(record: dict) -> str:
+    return "user_logs" if record.get("user_id") else "tenant_logs"
+
+
+def covered_by(state: dict | None, record: dict) -> bool:
+    """Whether `state` says the event is out: at or before its stream's position, or in one of
+    that stream's stored spans."""
+    log_id, stream = record["log_id"], stream_of(record)
+    if order(log_id) <= order(log_checkpoint(state, stream)):
         return True
-    return any(order(after) < order(log_id) <= order(upto) for after, upto in stored_spans(state))
+    spans = stored_spans(state, stream)
+    return any(order(after) < order(log_id) <= order(upto) for after, upto in spans)
+
+
+def resent_within(again: list[dict], state: dict | None) -> list[str]:
+    return [r["log_id"] for r in again if covered_by(state, r)]
 
 
 # Records sent before each SIGKILL, drawn evenly over the pass (small integers would be drawn
@@ -54,11 +69,12 @@ def covered_by(state: dict | None, log_id: str) -> bool:
 KILL_POINTS = st.sampled_from(range(1, 4500, 37))
 
 
+@pytest.mark.parametrize("streams", [("user_logs",), ("user_logs", "tenant_logs")])
 @given(kills=st.lists(KILL_POINTS, min_size=1, max_size=3))
 # Killed three times while several slices are out: spans beyond the position in STATE for sure.
 @example(kills=[2000, 1200, 600])
 @settings(
-    max_examples=3,
+    max_examples=2,
     deadline=None,
     derandomize=True,
     database=None,
@@ -67,16 +83,20 @@ KILL_POINTS = st.sampled_from(range(1, 4500, 37))
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_a_pool_killed_at_random_points_loses_nothing_and_resends_only_what_state_lacks(
-    kills, tmp_path_factory, transcript
+    streams, kills, tmp_path_factory, transcript
 ):
     folder = tmp_path_factory.mktemp("pool-kills")
     with Emulator(TENANT, **BUCKET) as emulator:
         transcript.watch(emulator)
         emulator.start()
+        every = emulator.tenant.all_events()
         expected = emulator.tenant.expected_log_ids()
-        newest = NewestDates(emulator.tenant.all_events())
+        if "tenant_logs" in streams:
+            expected |= {e["log_id"] for e in every if not e.get("user_id")}
+        newest = NewestDates(every)
         config = tap_config(emulator, user_ids=None, strategy="tenant_scan")
-        target = KeyedTarget()
+        catalog = catalog_of(config, *streams)
+        target = KeyedTarget(streams=streams)
         spans_seen = 0
         for stop_after in kills:
             started_from = copy.deepcopy(target.state)
@@ -84,6 +104,7 @@ def test_a_pool_killed_at_random_points_loses_nothing_and_resends_only_what_stat
                 folder,
                 config,
                 state=started_from,
+                catalog=catalog,
                 stop_after_records=stop_after,
                 stop_signal=signal.SIGKILL,
             )
@@ -94,8 +115,7 @@ def test_a_pool_killed_at_random_points_loses_nothing_and_resends_only_what_stat
             spans_seen += sum(1 for state in states if stored_spans(state))
 
             assert bookmarks_past_the_position(states, started_from, newest) == []
-            resent_within = [r["log_id"] for r in again if covered_by(started_from, r["log_id"])]
-            assert resent_within == [], "a resume sent again what its STATE said was out"
+            assert resent_within(again, started_from) == [], "a resume sent again what was out"
         killed_state = copy.deepcopy(target.state)
         event(f"a killed run stored spans beyond its position: {spans_seen > 0}")
         event(f"kills: {kills}")
@@ -103,9 +123,8 @@ def test_a_pool_killed_at_random_points_loses_nothing_and_resends_only_what_stat
         # Read user by user from the killed pass's state: the bookmarks must skip nothing.
         per_user = copy.deepcopy(target)
         users = sorted(emulator.tenant.user_ids())
-        run = run_tap_process(
-            folder, tap_config(emulator, user_ids=users, strategy="per_user"), state=killed_state
-        )
+        one_by_one = tap_config(emulator, user_ids=users, strategy="per_user")
+        run = run_tap_process(folder, one_by_one, state=killed_state, catalog=catalog)
         run.record_into(transcript)
         per_user.receive(run.messages)
         assert run.returncode == 0, run.stderr[-2000:]
@@ -113,13 +132,13 @@ def test_a_pool_killed_at_random_points_loses_nothing_and_resends_only_what_stat
         assert expected - set(per_user.rows) == set(), "a run user by user skipped events"
 
         # Or resume the pass: nothing lost, nothing the STATE holds sent again.
-        run = run_tap_process(folder, config, state=killed_state)
+        run = run_tap_process(folder, config, state=killed_state, catalog=catalog)
         run.record_into(transcript)
         again = target.receive(run.messages)
         assert run.returncode == 0, run.stderr[-2000:]
         assert bookmarks_past_the_position(states_of(run.messages), killed_state, newest) == []
-        assert [r["log_id"] for r in again if covered_by(killed_state, r["log_id"])] == []
+        assert resent_within(again, killed_state) == []
         FIGURES.count_outcome(expected, set(target.rows))
         assert set(target.rows) == expected
-        assert stored_spans(target.state) == []
+        assert all(stored_spans(target.state, stream) == [] for stream in streams)
         assert max(target.deliveries.values()) <= len(kills) + 1

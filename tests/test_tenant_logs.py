@@ -13,20 +13,10 @@ import pytest
 from tap_auth0_userlogs.auth0.errors import TapUserError
 from tap_auth0_userlogs.tap import TapAuth0UserLogs
 from tests.emulator import TenantSpec
-from tests.tap_support import run_sync, tap_config
+from tests.tap_support import catalog_of, run_sync, tap_config
 
 # A busy tenant: a tenth of its events are client-credentials exchanges, of no user.
 BUSY = TenantSpec.busy(users=40, events_per_minute=6, history_hours=6, seed=91)
-
-
-def catalog_of(config: dict, *selected: str) -> dict:
-    """The tap's catalog with exactly `selected` streams selected."""
-    catalog = TapAuth0UserLogs(config=config, setup_mapper=False).catalog_dict
-    for stream in catalog["streams"]:
-        for entry in stream["metadata"]:
-            if not entry["breadcrumb"]:
-                entry["metadata"]["selected"] = stream["tap_stream_id"] in selected
-    return catalog
 
 
 def log_ids(result, stream: str) -> list[str]:
