@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -29,6 +31,7 @@ FLAGS = (
     "--remote-debugging-port=0",
 )
 START_TIMEOUT_SECONDS = 60
+GONE_TIMEOUT_SECONDS = 5
 
 
 class BrowserUnavailable(AssertionError):
@@ -97,10 +100,24 @@ def evaluate_page(url: str, expression: str) -> Any:
             [chromium_executable(), *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             port = _devtools_port(Path(profile), browser)
             return asyncio.run(_evaluate(port, url, expression))
         finally:
-            browser.kill()
-            browser.wait()
+            _kill_group(browser)
+
+
+def _kill_group(browser: subprocess.Popen[bytes]) -> None:
+    """Kill Chromium with its helpers (renderers, crash handler): they write to the profile
+    too, which could not be removed while one still ran."""
+    os.killpg(browser.pid, signal.SIGKILL)
+    browser.wait()
+    deadline = time.monotonic() + GONE_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(browser.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
