@@ -3,3 +3,9 @@
 {% macro auth0_type_double() -%}
     double precision
 {%- endmacro %}
+
+{#- A text column with an empty string as NULL. target-duckdb loads through CSV, where an empty
+    string arrives as NULL; target-postgres keeps it. Both warehouses then hold the same. -#}
+{% macro auth0_text(column) -%}
+    nullif({{ column }}, '')
+{%- endmacro %}
