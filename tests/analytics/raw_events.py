@@ -7,8 +7,8 @@ test asks about, a name. Two tenants share a user_id and a log_id; events with n
 tenant_logs, as the tap's stream of that name will write them.
 
 The SCHEMA messages and the log_event_types rows come from a real sync of the tap against an
-emulated tenant with no events, so the loaders type every column exactly as in production.
-Until the tap has a tenant_logs stream, that table gets user_logs' schema.
+emulated tenant with no events, every stream selected, so the loaders type every column exactly
+as in production.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 
 from tests.e2e.meltano_cli import Meltano, MeltanoFailed
 from tests.emulator import Emulator, TenantSpec
+from tests.tap_support import catalog_of
 
 FIXTURE = Path(__file__).parent / "data" / "raw_events.jsonl"
 TAP = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "tap-auth0-userlogs"
@@ -63,6 +64,7 @@ def tap_messages() -> tuple[dict[str, Any], ...]:
     with (
         Emulator(TenantSpec(users=1, events_per_user=0, seed=5)) as emulator,
         tempfile.NamedTemporaryFile("w", suffix=".json") as config,
+        tempfile.NamedTemporaryFile("w", suffix=".json") as catalog,
     ):
         settings = {
             "domain": emulator.domain,
@@ -72,7 +74,9 @@ def tap_messages() -> tuple[dict[str, Any], ...]:
         }
         config.write(json.dumps(settings))
         config.flush()
-        output = run_or_fail([str(TAP), "--config", config.name])
+        catalog.write(json.dumps(catalog_of(settings, *EVENT_STREAMS, "log_event_types")))
+        catalog.flush()
+        output = run_or_fail([str(TAP), "--config", config.name, "--catalog", catalog.name])
     messages = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     return tuple(m for m in messages if m["type"] in ("SCHEMA", "RECORD"))
 
@@ -80,9 +84,6 @@ def tap_messages() -> tuple[dict[str, Any], ...]:
 def singer_input(batch: int) -> str:
     """What the loader reads for one run: the tap's schemas and event types, then the batch."""
     messages = list(tap_messages())
-    schemas = {m["stream"]: m for m in messages if m["type"] == "SCHEMA"}
-    if "tenant_logs" not in schemas:
-        messages.insert(0, {**copy.deepcopy(schemas["user_logs"]), "stream": "tenant_logs"})
     for event in raw_events():
         if event.batch == batch:
             messages.append({"type": "RECORD", "stream": event.stream, "record": event.record})
