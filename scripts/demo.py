@@ -1,11 +1,13 @@
 """`make demo`: Auth0 user logs -> Meltano -> DuckDB -> dbt, run twice, then the answers.
 
 Without TAP_AUTH0_USERLOGS_DOMAIN in the environment the tap reads a sample tenant served by the
-local Auth0 emulator; with it, the same pipeline reads that real tenant (see the README for the
-other variables). Each run is `meltano run tap-auth0-userlogs target-duckdb dbt-duckdb:build`,
-so the second one also shows target-duckdb writing into a file dbt wrote. The demo ends with a
-few answers from the marts and output/report.html. Each demo starts afresh: its own DuckDB file
-and its own Meltano state.
+local Auth0 emulator: four weeks of ordinary logins with a few attacks planted in them, so the
+answers have something to find. With it, the same pipeline reads that real tenant (see the
+README for the other variables). Both event streams are selected: user_logs and tenant_logs
+(the events of no user, where most of an attack shows). Each run is
+`meltano run tap-auth0-userlogs target-duckdb dbt-duckdb:build`, so the second one also shows
+target-duckdb writing into a file dbt wrote. The demo ends with a few answers from the marts
+and output/report.html. Each demo starts afresh: its own DuckDB file and its own Meltano state.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 import duckdb  # noqa: E402
 
-from tests.emulator import Emulator, TenantSpec  # noqa: E402
+from tests.emulator import Emulator, planted_tenant  # noqa: E402
 from transform.report.figures import Figures, read_figures  # noqa: E402
 from transform.report.page import render  # noqa: E402
 
@@ -35,9 +37,8 @@ REPORT = OUTPUT / "report.html"
 PIPELINE = ["run", "tap-auth0-userlogs", "target-duckdb", "dbt-duckdb:build"]
 DBT_SUMMARY = "Done. PASS="
 SYSTEM_DB = REPO_ROOT / ".meltano" / "demo" / "meltano.db"
-SAMPLE_USERS = 8
-SAMPLE_EVENTS_PER_USER = 150
 SAMPLE_SEED = 42
+EVENT_STREAMS = ["user_logs.*", "log_event_types.*", "tenant_logs.*"]
 # A failed login, a successful one and a logout arrive for a few users between the runs.
 NEW_EVENT_TYPES = ("f", "s", "slo")
 
@@ -84,9 +85,14 @@ def sync_summary(log: str) -> str:
 
 
 def start_sample_tenant() -> Emulator:
-    spec = TenantSpec(users=SAMPLE_USERS, events_per_user=SAMPLE_EVENTS_PER_USER, seed=SAMPLE_SEED)
-    emulator = Emulator(spec)
+    tenant, truth = planted_tenant(SAMPLE_SEED)
+    emulator = Emulator(tenant)
     emulator.start()
+    print(
+        f"   {truth.users} users, {truth.events:,} events over four weeks, among them a "
+        f"credential-stuffing burst from {truth.stuffing.ip}, a signup flood, MFA push "
+        "fatigue and a login from two continents an hour apart"
+    )
     return emulator
 
 
@@ -97,7 +103,6 @@ def tap_environment(emulator: Emulator | None) -> dict[str, str]:
         "TAP_AUTH0_USERLOGS_DOMAIN": emulator.domain,
         "TAP_AUTH0_USERLOGS_API_URL": emulator.base_url,
         "TAP_AUTH0_USERLOGS_ACCESS_TOKEN": emulator.static_token,
-        "TAP_AUTH0_USERLOGS_USER_IDS": json.dumps(emulator.tenant.user_ids()),
     }
 
 
@@ -110,21 +115,37 @@ def dbt_summary(log: str) -> str:
 
 
 def run_pipeline(env: dict[str, str], label: str, emulator: Emulator | None) -> None:
-    before = emulator.counters.requests(endpoint="user_logs") if emulator else 0
+    before = emulator.counters.by_endpoint() if emulator else {}
     started = time.monotonic()
     log = meltano(PIPELINE, env, f"demo-{label}.log")
     print(f"   took {time.monotonic() - started:.1f}s; the tap says:")
     print(f"   {sync_summary(log)}")
     print(f"   {dbt_summary(log)}")
     if emulator is not None:
-        made = emulator.counters.requests(endpoint="user_logs") - before
-        print(f"   the emulator counted {made} requests for user logs")
+        made = {
+            endpoint: n - before.get(endpoint, 0)
+            for endpoint, n in sorted(emulator.counters.by_endpoint().items())
+            if n > before.get(endpoint, 0)
+        }
+        print(f"   the emulator counted these requests: {json.dumps(made)}")
     print(f"   DuckDB now holds {stored_events()} events (one row per log_id)")
 
 
 def stored_events() -> int:
     with duckdb.connect(str(WAREHOUSE), read_only=True) as conn:
-        row = conn.sql("SELECT count(*) FROM auth0.user_logs").fetchone()
+        return sum(_count(conn, table) for table in ("user_logs", "tenant_logs"))
+
+
+def _count(conn: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Rows of one of the tap's tables; 0 before the loader has created it."""
+    found = conn.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'auth0' AND table_name = ?",
+        [table],
+    ).fetchone()
+    if not found or not found[0]:
+        return 0
+    row = conn.sql(f"SELECT count(*) FROM auth0.{table}").fetchone()  # noqa: S608 - a known table
     return row[0] if row else 0
 
 
@@ -138,24 +159,26 @@ def add_new_events(emulator: Emulator) -> int:
 
 def show_what_landed() -> None:
     with duckdb.connect(str(WAREHOUSE), read_only=True) as conn:
-        heading("Events per user (from DuckDB)")
+        heading("The ten users with the most events (from DuckDB)")
         conn.sql(
             """
             SELECT user_id, count(*) AS events, max(date) AS newest_event
-            FROM auth0.user_logs GROUP BY user_id ORDER BY events DESC, user_id
+            FROM auth0.user_logs GROUP BY user_id ORDER BY events DESC, user_id LIMIT 10
             """
         ).show(max_width=160)
-        heading("Events per event type, joined to log_event_types")
+        tables = [t for t in ("user_logs", "tenant_logs") if _count(conn, t)]
+        events = " UNION ALL ".join(f"SELECT type FROM auth0.{t}" for t in tables)  # noqa: S608
+        heading(f"Events per event type in {' and '.join(tables)}, joined to log_event_types")
         conn.sql(
-            """
+            f"""
             SELECT l.type,
                    left(coalesce(t.description, '(a type this tap does not know yet)'), 60)
                        AS description,
                    coalesce(t.category, 'other') AS category, count(*) AS events
-            FROM auth0.user_logs AS l
+            FROM ({events}) AS l
             LEFT JOIN auth0.log_event_types AS t ON t.code = l.type
             GROUP BY ALL ORDER BY events DESC, l.type
-            """
+            """  # noqa: S608 - the table names are this script's own
         ).show(max_rows=40, max_width=160)
 
 
@@ -235,6 +258,8 @@ def main() -> None:
         "DBT_TARGET_PATH": str(OUTPUT / "dbt" / "target"),
         "DBT_LOG_PATH": str(OUTPUT / "dbt" / "logs"),
     }
+    # Both event streams, unless the caller chose the streams.
+    env.setdefault("TAP_AUTH0_USERLOGS__SELECT", json.dumps(EVENT_STREAMS))
 
     heading("Installing the Meltano plugins (quick once installed)")
     meltano(["install"], env, "demo-install.log")
@@ -243,10 +268,7 @@ def main() -> None:
     if real_tenant:
         heading(f"Reading the tenant {os.environ['TAP_AUTH0_USERLOGS_DOMAIN']}")
     else:
-        heading(
-            f"Starting the Auth0 emulator: {SAMPLE_USERS} users, "
-            f"{SAMPLE_EVENTS_PER_USER} events each (seed {SAMPLE_SEED})"
-        )
+        heading(f"Starting the Auth0 emulator with the sample tenant (seed {SAMPLE_SEED})")
         emulator = start_sample_tenant()
         print(f"   serving at {emulator.base_url} as {emulator.domain}")
     try:
@@ -257,7 +279,7 @@ def main() -> None:
             added = add_new_events(emulator)
             heading(f"{added} new events arrive for 3 users")
         heading(
-            "Second run: the same command, incremental from each user's bookmark "
+            "Second run: the same command, incremental from where the first run stopped "
             "(events inside the look-back are read again and replace themselves), "
             "into the file dbt wrote, and dbt builds incrementally"
         )
