@@ -475,3 +475,15 @@ def test_without_rate_limit_headers_one_request_at_a_time():
     gov.observe({}, seq)
 
     assert gov.in_flight_needed(cap=128) == 1
+
+
+def test_the_refill_earned_before_it_was_measured_is_spent():
+    # Until the refill is measured the pace is a guess (100 a minute): a fast bucket refills
+    # meanwhile, and those tokens are spent once the rate is known, not left unspent all run.
+    clock = FakeClock()
+    bucket = Auth0Bucket(clock, *ENTERPRISE)
+
+    run = simulate(tap_governor(clock), bucket, requests=220, workers=10, latency=0.15)
+
+    assert run.share_of_limit(bucket) >= 0.92
+    assert run.rejected == 0

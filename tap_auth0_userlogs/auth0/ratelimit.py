@@ -127,6 +127,8 @@ class RateLimitGovernor:
         self._reset_at: float | None = None
         self._allowance = 0.0
         self._allowance_at = 0.0
+        # Since when the allowance has been earned at a guessed pace (no refill measured yet).
+        self._guessed_since: float | None = None
         self._last_full: _Reading | None = None
         self._probe = 1.0
         self._probed_at = float("-inf")
@@ -187,6 +189,7 @@ class RateLimitGovernor:
                 if self._limit is None:
                     # The first answer: the bucket's size is the first burst we may spend.
                     self._allowance, self._allowance_at = float(limit), now
+                    self._guessed_since = now
                 self._limit = limit
             if reset_at is not None:
                 self._reset_at = reset_at
@@ -313,6 +316,24 @@ class RateLimitGovernor:
         return (1 - predicted) / refill
 
     def _learn_refill(self, reading: _Reading) -> None:
+        guessed_pace = self._pace() if self.refill_per_second is None else None
+        self._measure_refill(reading)
+        if guessed_pace is not None and self.refill_per_second is not None:
+            self._settle_guessed_pace(guessed_pace)
+
+    def _settle_guessed_pace(self, guessed_pace: float) -> None:
+        """The allowance so far was earned at a guessed pace (the slowest published refill):
+        credit what the measured one would have earned. Else a fast bucket keeps the tokens
+        it refilled meanwhile unspent for the whole run, beyond the headroom. The bucket gate
+        still stands between the credit and a 429."""
+        since, self._guessed_since = self._guessed_since, None
+        if since is None or self._limit is None:
+            return
+        earned_since = max(self._allowance_at - since, 0.0)
+        extra = max(self._pace() - guessed_pace, 0.0) * earned_since
+        self._allowance = min(float(self._limit), self._allowance + extra)
+
+    def _measure_refill(self, reading: _Reading) -> None:
         readings = self._readings
         readings.append(reading)
         while reading.at - readings[0].at > MAX_SPAN_SECONDS:
