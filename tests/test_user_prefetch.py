@@ -1,5 +1,6 @@
 """Users read ahead: while the next user in partition order is slow, the other threads keep
-reading users of their own, as many as USERS_AHEAD_PER_THREAD each and no more."""
+reading users of their own, as many as USERS_AHEAD_PER_THREAD each (MAX_USERS_AHEAD in all)
+and no more."""
 
 from __future__ import annotations
 
@@ -8,17 +9,23 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from tap_auth0_userlogs.sources.user_log import (
+    MAX_USERS_AHEAD,
     USERS_AHEAD_PER_THREAD,
     PrefetchingReader,
     UserCutoff,
 )
 
-THREADS = 2
-USERS = 40
-# The user being written, and ahead of it the threads' share and two more.
-UNDER_WAY = 1 + THREADS * USERS_AHEAD_PER_THREAD + 2
 WAIT_SECONDS = 5
+# Two threads, and enough threads that the cap on users ahead binds.
+THREAD_COUNTS = (2, MAX_USERS_AHEAD // USERS_AHEAD_PER_THREAD + 4)
+
+
+def under_way(threads: int) -> int:
+    """The user being written, and ahead of it the threads' share (capped) and two more."""
+    return 1 + min(threads * USERS_AHEAD_PER_THREAD, MAX_USERS_AHEAD) + 2
 
 
 class SlowFirstUser:
@@ -47,18 +54,18 @@ class SlowFirstUser:
         yield [{"log_id": user.user_id}]
 
 
-def read_all(reader: SlowFirstUser) -> list[str]:
-    users = [UserCutoff(f"user-{n}", None) for n in range(USERS)]
+def read_all(reader: SlowFirstUser, threads: int, users: int) -> list[str]:
+    cutoffs = [UserCutoff(f"user-{n}", None) for n in range(users)]
     prefetching = PrefetchingReader(
         reader,  # type: ignore[arg-type]
-        iter(users),
-        in_flight=lambda: THREADS,
-        max_in_flight=THREADS,
+        iter(cutoffs),
+        in_flight=lambda: threads,
+        max_in_flight=threads,
     )
     try:
         return [
             event["log_id"]
-            for user in users
+            for user in cutoffs
             for page in prefetching.pages(user.user_id)
             for event in page
         ]
@@ -66,14 +73,17 @@ def read_all(reader: SlowFirstUser) -> list[str]:
         prefetching.close()
 
 
-def test_other_users_are_read_while_the_next_one_is_slow():
-    reader = SlowFirstUser(others_needed=UNDER_WAY - 1)
-    assert read_all(reader) == [f"user-{n}" for n in range(USERS)]
-    assert sorted(reader.started) == sorted(f"user-{n}" for n in range(USERS))
+@pytest.mark.parametrize("threads", THREAD_COUNTS)
+def test_other_users_are_read_while_the_next_one_is_slow(threads):
+    users = under_way(threads) + 20
+    reader = SlowFirstUser(others_needed=under_way(threads) - 1)
+    assert read_all(reader, threads, users) == [f"user-{n}" for n in range(users)]
+    assert sorted(reader.started) == sorted(f"user-{n}" for n in range(users))
 
 
-def test_no_more_users_than_allowed_are_under_way():
-    reader = SlowFirstUser(others_needed=UNDER_WAY - 1)
-    read_all(reader)
-    assert reader.started_when_released == UNDER_WAY
-    assert reader.started_a_moment_later == UNDER_WAY
+@pytest.mark.parametrize("threads", THREAD_COUNTS)
+def test_no_more_users_than_allowed_are_under_way(threads):
+    reader = SlowFirstUser(others_needed=under_way(threads) - 1)
+    read_all(reader, threads, under_way(threads) + 20)
+    assert reader.started_when_released == under_way(threads)
+    assert reader.started_a_moment_later == under_way(threads)

@@ -30,11 +30,13 @@ if t.TYPE_CHECKING:
 Page = list[dict[str, t.Any]]
 # Pages one user may have waiting before its worker pauses (bounds memory for heavy users).
 PAGES_BUFFERED_PER_USER = 4
-# Users handed out ahead of the one being written, per thread. Users end out of order (one page
-# or twelve), and records leave in partition order, so while the next user in order is still
-# being read the other threads need users of their own, or they idle. Memory stays bounded:
-# at most this many users, each with PAGES_BUFFERED_PER_USER pages, per thread.
-USERS_AHEAD_PER_THREAD = 4
+# Users handed out ahead of the one being written, per thread, and in all. Users end out of
+# order (one page, or thirty for one past the 1,000 cap), and records leave in partition order,
+# so while the next user in order is still being read the other threads need users of their
+# own, or they idle: sixteen per thread cover a heavy user's few seconds at 100 requests a
+# second. Memory stays bounded: each user ahead holds PAGES_BUFFERED_PER_USER pages at most.
+USERS_AHEAD_PER_THREAD = 16
+MAX_USERS_AHEAD = 256
 
 logger = logging.getLogger("tap-auth0-userlogs.reader")
 
@@ -172,9 +174,9 @@ class _UserJob:
 
 class PrefetchingReader:
     """Users' pages in partition order, read ahead on as many threads as `in_flight` says
-    (the rate limit and the round trip), USERS_AHEAD_PER_THREAD users per thread under way,
-    each with a few pages waiting at most (memory stays flat); with `max_in_flight` 1, each
-    user is read when asked for, on the caller's thread.
+    (the rate limit and the round trip), USERS_AHEAD_PER_THREAD users per thread under way
+    (MAX_USERS_AHEAD in all), each with a few pages waiting at most (memory stays flat); with
+    `max_in_flight` 1, each user is read when asked for, on the caller's thread.
 
     `users` yields the users in partition order; it is advanced on the calling thread only.
     """
@@ -234,7 +236,7 @@ class PrefetchingReader:
         return user
 
     def _schedule(self, until: str | None = None) -> None:
-        lookahead = self._threads * USERS_AHEAD_PER_THREAD + 2
+        lookahead = min(self._threads * USERS_AHEAD_PER_THREAD, MAX_USERS_AHEAD) + 2
         while until not in self._jobs and (until is not None or len(self._jobs) < lookahead):
             user = next(self._users, None)
             if user is None:
