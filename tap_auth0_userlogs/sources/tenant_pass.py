@@ -239,6 +239,7 @@ class ReaderPool:
         # busy share was last measured.
         self._waited = 0.0
         self._measured = (time.thread_time(), 0.0, time.monotonic())
+        self._opened = False  # whether the caller has taken its first slice
 
     def pages(self) -> Iterator[PassPage]:
         """Every page of every slice, as read; raises what a helper raised."""
@@ -247,6 +248,12 @@ class ReaderPool:
             while True:
                 if own is None and (piece := self._board.take()) is not None:
                     own = self._read(piece)
+                    if not self._opened:
+                        self._opened = True
+                        # Nothing is known of the caller's own work yet, and work left
+                        # beside its first slice means a long pass: helpers start at once
+                        # rather than after a few pages on one reader.
+                        self._grow(measured=False)
                 if own is not None:
                     waiting = time.monotonic()
                     page = next(own, None)
@@ -283,13 +290,13 @@ class ReaderPool:
     def _low_water(self) -> int:
         return PAGES_QUEUED_PER_READER * self._live // 4
 
-    def _grow(self) -> None:
+    def _grow(self, *, measured: bool = True) -> None:
         """Start helpers up to what is needed, while they are not ahead of the caller, the
-        caller waits more than it works, and there is work."""
+        caller waits more than it works (when `measured`), and there is work."""
         if not (self._helpers_allowed and self._queue.empty()):
             return
         wanted = self._in_flight() - 1 - self._live
-        if wanted <= 0 or not self._caller_waits():
+        if wanted <= 0 or (measured and not self._caller_waits()):
             return
         while wanted and self._board.has_work():
             wanted -= 1
