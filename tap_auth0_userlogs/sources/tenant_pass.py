@@ -239,7 +239,7 @@ class ReaderPool:
         # busy share was last measured.
         self._waited = 0.0
         self._measured = (time.thread_time(), 0.0, time.monotonic())
-        self._opened = False  # whether the caller has taken its first slice
+        self._grown = False  # whether a helper was ever started
 
     def pages(self) -> Iterator[PassPage]:
         """Every page of every slice, as read; raises what a helper raised."""
@@ -248,12 +248,6 @@ class ReaderPool:
             while True:
                 if own is None and (piece := self._board.take()) is not None:
                     own = self._read(piece)
-                    if not self._opened:
-                        self._opened = True
-                        # Nothing is known of the caller's own work yet, and work left
-                        # beside its first slice means a long pass: helpers start at once
-                        # rather than after a few pages on one reader.
-                        self._grow(measured=False)
                 if own is not None:
                     waiting = time.monotonic()
                     page = next(own, None)
@@ -290,14 +284,15 @@ class ReaderPool:
     def _low_water(self) -> int:
         return PAGES_QUEUED_PER_READER * self._live // 4
 
-    def _grow(self, *, measured: bool = True) -> None:
+    def _grow(self) -> None:
         """Start helpers up to what is needed, while they are not ahead of the caller, the
-        caller waits more than it works (when `measured`), and there is work."""
+        caller waits more than it works, and there is work."""
         if not (self._helpers_allowed and self._queue.empty()):
             return
         wanted = self._in_flight() - 1 - self._live
-        if wanted <= 0 or (measured and not self._caller_waits()):
+        if wanted <= 0 or not self._caller_waits():
             return
+        self._grown = True
         while wanted and self._board.has_work():
             wanted -= 1
             self._live += 1
@@ -307,12 +302,14 @@ class ReaderPool:
 
     def _caller_waits(self) -> bool:
         """Whether, over the last window, the caller's thread spent most of its time waiting
-        for pages and less than its busy share on the CPU (a window shorter than
-        BUSY_WINDOW_SECONDS says nothing yet: no)."""
+        for pages and less than its busy share on the CPU. Once helpers run, a window shorter
+        than BUSY_WINDOW_SECONDS says nothing yet: no. The first helpers need no more than
+        one page of the caller's own: behind a long round trip it waited for the whole of it,
+        and a full bucket wastes its refill while one reader reads on alone."""
         now = time.monotonic()
         then_cpu, then_waited, then = self._measured
         window = now - then
-        if window < BUSY_WINDOW_SECONDS:
+        if self._grown and window < BUSY_WINDOW_SECONDS:
             return False
         cpu = time.thread_time()
         self._measured = (cpu, self._waited, now)
