@@ -41,8 +41,11 @@ RETENTION_SUSPECT_GAP = datetime.timedelta(hours=1)
 # little of it on the CPU: where its own work, or a slow target taking its output, bounds the
 # pass, more readers would cost CPU and memory and buy little.
 CALLER_BUSY_SHARE = 0.5
-# How long the caller's work is measured before a helper is added.
+# How long the caller's work is measured before a helper is added, once helpers run.
 BUSY_WINDOW_SECONDS = 0.2
+# The first helpers join once the caller waited this long for one page of its own: a page
+# costs it a few milliseconds of CPU, so a wait ten times that is the network's round trip.
+FIRST_HELPERS_WAIT_SECONDS = 0.02
 # Pages each reader may have waiting: readers pause when the queue holds this many per
 # reader, and go on once it holds a quarter of that. Waking a reader for every page taken, or
 # letting it poll, cost more CPU in thread switches than reading the page.
@@ -302,18 +305,19 @@ class ReaderPool:
 
     def _caller_waits(self) -> bool:
         """Whether, over the last window, the caller's thread spent most of its time waiting
-        for pages and less than its busy share on the CPU. Once helpers run, a window shorter
-        than BUSY_WINDOW_SECONDS says nothing yet: no. The first helpers need no more than
-        one page of the caller's own: behind a long round trip it waited for the whole of it,
-        and a full bucket wastes its refill while one reader reads on alone."""
+        for pages and less than its busy share on the CPU. A window shorter than
+        BUSY_WINDOW_SECONDS says nothing yet (no, and it goes on), except, before the first
+        helpers, one in which the caller waited FIRST_HELPERS_WAIT_SECONDS: a round trip that
+        long is the network's, and a full bucket wastes its refill while one reader reads on
+        alone."""
         now = time.monotonic()
         then_cpu, then_waited, then = self._measured
         window = now - then
-        if self._grown and window < BUSY_WINDOW_SECONDS:
+        waited = self._waited - then_waited
+        if window < BUSY_WINDOW_SECONDS and (self._grown or waited < FIRST_HELPERS_WAIT_SECONDS):
             return False
         cpu = time.thread_time()
         self._measured = (cpu, self._waited, now)
-        waited = self._waited - then_waited
         return cpu - then_cpu < CALLER_BUSY_SHARE * window and waited > window / 2
 
     def _serve(self) -> None:
