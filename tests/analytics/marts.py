@@ -48,6 +48,13 @@ def rows(marts: Marts, table: str, schema: str = MART_SCHEMA) -> list[Row]:
     return [dict(zip(columns, map(normalise, record), strict=True)) for record in records]
 
 
+def only(found: list[Row], **keys: object) -> Row:
+    """The one row whose columns have these values."""
+    matching = [r for r in found if all(r[k] == v for k, v in keys.items())]
+    assert len(matching) == 1, f"{len(matching)} rows match {keys}"
+    return matching[0]
+
+
 def mart_names(marts: Marts) -> list[str]:
     _, records = marts.select(
         "SELECT table_name FROM information_schema.tables "

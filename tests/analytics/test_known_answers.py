@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from tests.analytics.marts import STAGING_SCHEMA, Row, rows
+from tests.analytics.marts import STAGING_SCHEMA, Row, only, rows
 from tests.analytics.raw_events import distinct_events, named
 
 ACME = "acme.eu.auth0.com"
@@ -35,13 +35,6 @@ def day(text: str) -> datetime.date:
 
 def hour(text: str) -> datetime.datetime:
     return datetime.datetime.fromisoformat(text)
-
-
-def only(found: list[Row], **keys: object) -> Row:
-    """The one row whose columns have these values."""
-    matching = [r for r in found if all(r[k] == v for k, v in keys.items())]
-    assert len(matching) == 1, f"{len(matching)} rows match {keys}"
-    return matching[0]
 
 
 def pick(row: Row, *columns: str) -> dict[str, object]:

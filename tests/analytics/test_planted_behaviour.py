@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +28,15 @@ import yaml
 from tests.analytics.dbt_runner import PROJECT_DIR, Dbt, RunResults
 from tests.analytics.marts import (
     INCREMENTAL_MODEL,
-    STAGING_SCHEMA,
     DuckDBMarts,
     Marts,
     PostgresMarts,
     Row,
-    rows,
+    only,
     snapshot,
 )
 from tests.e2e.meltano_cli import Meltano
-from tests.e2e.pipeline import duckdb_settings, postgres_settings
+from tests.e2e.pipeline import connection_settings, duckdb_settings, postgres_settings
 from tests.e2e.postgres import ThrowawayCluster
 from tests.emulator import Emulator, PlantedTruth, planted_tenant
 
@@ -52,8 +52,12 @@ class Build:
     """One warehouse after the tap, its loader and `dbt build`."""
 
     results: RunResults
-    marts: dict[str, list[Row]]  # mart or staging model -> rows
-    whole: dict[str, list[tuple[Any, ...]]]  # every mart as snapshot() reads it
+    whole: dict[str, list[tuple[Any, ...]]]  # every mart and staging, as snapshot() reads them
+
+    @cached_property
+    def marts(self) -> dict[str, list[Row]]:
+        """Mart or staging model -> its rows, column -> value."""
+        return {name: [dict(row) for row in found] for name, found in self.whole.items()}
 
 
 @dataclass
@@ -82,20 +86,12 @@ class Warehouse:
     def run(self, truth: PlantedTruth) -> Build:
         self.pipeline.run(self.loader)
         results = self.dbt("build", "--vars", dormancy_vars(truth))
-        tables = snapshot(self.marts)
-        read = {name: rows(self.marts, name) for name in tables if name != INCREMENTAL_MODEL}
-        read[INCREMENTAL_MODEL] = rows(self.marts, INCREMENTAL_MODEL, STAGING_SCHEMA)
-        return Build(results, read, tables)
+        return Build(results, snapshot(self.marts))
 
 
 def tap_settings(emulator: Emulator) -> dict[str, Any]:
     """Every user of the tenant (no user_ids), both event streams selected."""
-    return {
-        "TAP_AUTH0_USERLOGS_DOMAIN": emulator.domain,
-        "TAP_AUTH0_USERLOGS_API_URL": emulator.base_url,
-        "TAP_AUTH0_USERLOGS_ACCESS_TOKEN": emulator.static_token,
-        "TAP_AUTH0_USERLOGS__SELECT": EVENT_STREAMS,
-    }
+    return {**connection_settings(emulator), "TAP_AUTH0_USERLOGS__SELECT": EVENT_STREAMS}
 
 
 def warehouse(
@@ -150,12 +146,6 @@ def _ordinary_new_events(emulator: Emulator, truth: PlantedTruth) -> set[str]:
     ordinary = next(u for u in emulator.tenant.user_ids() if u not in planted_users)
     added = [emulator.tenant.add_event(ordinary, type="slo"), emulator.tenant.add_event(None)]
     return {event["log_id"] for event in added}
-
-
-def only(found: list[Row], **keys: object) -> Row:
-    matching = [r for r in found if all(r[k] == v for k, v in keys.items())]
-    assert len(matching) == 1, f"{len(matching)} rows match {keys}"
-    return matching[0]
 
 
 def naive(moment: datetime) -> datetime:

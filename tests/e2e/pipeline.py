@@ -25,12 +25,19 @@ def unselected_users(emulator: Emulator) -> list[str]:
     return emulator.tenant.user_ids()[SELECTED_USERS:]
 
 
-def tap_settings(emulator: Emulator, user_ids: list[str]) -> dict[str, Any]:
-    """The extractor's settings as Meltano environment variables, with a static token."""
+def connection_settings(emulator: Emulator) -> dict[str, str]:
+    """Where the emulator is and its static token, as the extractor's environment variables."""
     return {
         "TAP_AUTH0_USERLOGS_DOMAIN": emulator.domain,
         "TAP_AUTH0_USERLOGS_API_URL": emulator.base_url,
         "TAP_AUTH0_USERLOGS_ACCESS_TOKEN": emulator.static_token,
+    }
+
+
+def tap_settings(emulator: Emulator, user_ids: list[str]) -> dict[str, Any]:
+    """The extractor's settings as Meltano environment variables, with a static token."""
+    return {
+        **connection_settings(emulator),
         "TAP_AUTH0_USERLOGS_USER_IDS": user_ids,
         "TAP_AUTH0_USERLOGS_PAGE_SIZE": PAGE_SIZE,
         "TAP_AUTH0_USERLOGS_LOOKBACK_MINUTES": LOOKBACK_MINUTES,

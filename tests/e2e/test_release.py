@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from tests.e2e.meltano_cli import EXTRACTOR, REPO_ROOT, Meltano, MeltanoFailed, find_meltano
+from tests.e2e.pipeline import connection_settings
 from tests.emulator import Emulator, TenantSpec
 from tests.tap_support import advertised_settings
 
@@ -71,9 +72,7 @@ def clean_environment(**extra: str) -> dict[str, str]:
 
 def emulator_settings(emulator: Emulator, **overrides: str) -> dict[str, str]:
     settings = {
-        "TAP_AUTH0_USERLOGS_DOMAIN": emulator.domain,
-        "TAP_AUTH0_USERLOGS_API_URL": emulator.base_url,
-        "TAP_AUTH0_USERLOGS_ACCESS_TOKEN": emulator.static_token,
+        **connection_settings(emulator),
         "TAP_AUTH0_USERLOGS_USER_IDS": json.dumps(emulator.tenant.user_ids()),
     }
     settings.update(overrides)
