@@ -300,7 +300,8 @@ def test_dormant_users_are_exactly_the_planted_ones(planted, build):
     assert set(dormant) == {d.user_id for d in planted.truth.dormant}
     for planted_user in planted.truth.dormant:
         row = dormant[planted_user.user_id]
-        assert row["last_login_at"] == naive(planted_user.last_login)
+        last_login = planted_user.last_login
+        assert row["last_login_at"] == (None if last_login is None else naive(last_login))
         assert row["last_event_at"] == naive(planted_user.last_event)
 
 

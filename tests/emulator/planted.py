@@ -98,6 +98,8 @@ FAILED_LOGIN_CODES = frozenset({"f", "fp", "fu"})
 MFA_CHALLENGE_CODES = frozenset({"gd_send_pn", "gd_send_sms"})
 SIGNUP_CODES = frozenset({"ss", "fs", "signup_pwd_leak"})
 LOGIN_CODES = frozenset({"s", "ssa", "ss"})
+# Auth0's successful logins alone (no silent auth, no signup): a user's last login.
+LOGIN_SUCCESS_CODES = frozenset({"s", "scoa", "sens"})
 BREACHED_CODES = ("pwd_leak", "signup_pwd_leak", "reset_pwd_leak")
 EARTH_RADIUS_KM = 6371.0
 _PENDING = "pending-log-id:"  # stands for a log_id until the tenant has given them out
@@ -722,11 +724,11 @@ def _hour_of(event: dict[str, Any]) -> datetime:
 
 def _dormancy(person: Person, events: Sequence[dict[str, Any]]) -> DormantUser:
     own = [e for e in events if e.get("user_id") == person.user_id]
-    logins = [e for e in own if e["type"] in LOGIN_CODES]
+    logins = [e for e in own if e["type"] in LOGIN_SUCCESS_CODES]
     return DormantUser(
         user_id=person.user_id,
         last_event=max(parse_time(e["date"]) for e in own),
-        last_login=max(parse_time(e["date"]) for e in logins),
+        last_login=max((parse_time(e["date"]) for e in logins), default=None),
     )
 
 

@@ -86,7 +86,7 @@ class ImpossibleTravel:
 class DormantUser:
     user_id: str
     last_event: datetime
-    last_login: datetime
+    last_login: datetime | None  # the newest s, scoa or sens; None: only silent auth and others
 
 
 @dataclass(frozen=True)

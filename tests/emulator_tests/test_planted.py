@@ -418,3 +418,20 @@ def test_truth_is_json(truth):
     assert data["stuffing"]["ip"] == truth.stuffing.ip
     assert data["stuffing"]["hour"] == truth.stuffing.hour.strftime("%Y-%m-%dT%H:00:00.000Z")
     assert data["breached"]["counts"] == {"pwd_leak": 4, "signup_pwd_leak": 8, "reset_pwd_leak": 2}
+
+
+# A tenant whose dormant users include one whose newest login-like event is a silent auth.
+SILENT_LAST = (3, datetime(2026, 12, 6, 5, 37, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("seed_and_now", [None, SILENT_LAST], ids=["default", "silent-last"])
+def test_a_dormant_users_last_login_is_their_newest_successful_login(seed_and_now, planted):
+    # Auth0's successful logins: not silent authentication (ssa), not a signup (ss).
+    tenant, truth = planted if seed_and_now is None else planted_tenant(*seed_and_now)
+    for dormant in truth.dormant:
+        logins = [
+            parse_time(e["date"])
+            for e in tenant.all_events()
+            if e.get("user_id") == dormant.user_id and e["type"] in ("s", "scoa", "sens")
+        ]
+        assert dormant.last_login == max(logins, default=None)
