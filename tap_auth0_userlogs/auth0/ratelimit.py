@@ -127,8 +127,8 @@ class RateLimitGovernor:
         self._reset_at: float | None = None
         self._allowance = 0.0
         self._allowance_at = 0.0
-        # Since when the allowance has been earned at a guessed pace (no refill measured yet).
-        self._guessed_since: float | None = None
+        # When the first answer told the bucket's size: the allowance is earned from then on.
+        self._limit_known_at: float | None = None
         self._last_full: _Reading | None = None
         self._probe = 1.0
         self._probed_at = float("-inf")
@@ -189,7 +189,7 @@ class RateLimitGovernor:
                 if self._limit is None:
                     # The first answer: the bucket's size is the first burst we may spend.
                     self._allowance, self._allowance_at = float(limit), now
-                    self._guessed_since = now
+                    self._limit_known_at = now
                 self._limit = limit
             if reset_at is not None:
                 self._reset_at = reset_at
@@ -325,8 +325,9 @@ class RateLimitGovernor:
         """The allowance so far was earned at a guessed pace (the slowest published refill):
         credit what the measured one would have earned. Else a fast bucket keeps the tokens
         it refilled meanwhile unspent for the whole run, beyond the headroom. The bucket gate
-        still stands between the credit and a 429."""
-        since, self._guessed_since = self._guessed_since, None
+        still stands between the credit and a 429. Called once: the refill, once measured,
+        is never unknown again."""
+        since = self._limit_known_at
         if since is None or self._limit is None:
             return
         earned_since = max(self._allowance_at - since, 0.0)
