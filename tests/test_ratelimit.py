@@ -373,6 +373,20 @@ def test_fills_the_bucket_with_few_429s(plan, workers, requests, reset):
     assert run.share_rejected() < 0.02
 
 
+@pytest.mark.parametrize("workers", [1, 4])
+def test_a_bucket_of_two_150_ms_away_is_filled_from_the_start(workers):
+    # A whole token of `remaining` is half this bucket, and it refills over the round trip
+    # between Auth0's reading and the next request's arrival: counting only the time since
+    # the answer left 12% of it unspent in a 15 s run.
+    clock = FakeClock()
+    bucket = Auth0Bucket(clock, *FREE)
+
+    run = simulate(tap_governor(clock), bucket, requests=30, workers=workers, latency=0.15)
+
+    assert run.share_of_limit(bucket) >= 0.92
+    assert run.rejected == 0
+
+
 @pytest.mark.parametrize("plan", [FREE, ESSENTIALS_LOGS, ENTERPRISE], ids=str)
 def test_retry_after_keeps_the_bucket_filled(plan):
     clock = FakeClock()

@@ -6,8 +6,9 @@ tokens are next added; when the bucket is full again). So the governor paces fro
 rate it measures: `remaining` plus the requests spent between two answers, over a span in
 which the bucket was never full, is the refill. Two gates decide when a request goes:
 
-- the bucket: the latest `remaining`, less the requests sent since, plus the measured refill,
-  must hold a whole token (no 429s from our own traffic);
+- the bucket: the latest `remaining`, less the requests sent since, plus the measured refill
+  since Auth0 read it (before its answer travelled back: half the fastest round trip is
+  counted), must hold a whole token (no 429s from our own traffic);
 - the pace: an allowance refilled at the measured rate less a share left for the tenant's own
   apps (`headroom`), and at most `max_requests_per_second`.
 
@@ -63,6 +64,9 @@ NEGLIGIBLE_WAIT = 1e-6
 OPENING_POLL_SECONDS = 0.02
 # Weight of a new round trip in the running estimate.
 ROUND_TRIP_WEIGHT = 0.2
+# The share of the fastest round trip during which the bucket refills unseen between a
+# reading and the next request's token (see `_bucket_wait`).
+ROUND_TRIP_CREDIT = 0.5
 # Requests in flight where Auth0 sends no rate-limit headers (it always does; an emulator or a
 # proxy may not): no bucket to fill, so the tap's own speed bounds the pass, and one reader
 # spends the least CPU on it.
@@ -137,8 +141,9 @@ class RateLimitGovernor:
         self._sent_at: dict[int, float] = {}
         # The refill measured from the headers; None until a span has measured it.
         self.refill_per_second: float | None = None
-        # Seconds from a request's send to its answer, as a running estimate.
+        # Seconds from a request's send to its answer, as a running estimate, and the least.
         self.round_trip: float | None = None
+        self._fastest_round_trip: float | None = None
         self.waited_seconds = 0.0
         self.rate_limited = 0
 
@@ -267,6 +272,8 @@ class RateLimitGovernor:
         if sent is None:
             return
         took = now - sent
+        if self._fastest_round_trip is None or took < self._fastest_round_trip:
+            self._fastest_round_trip = took
         previous = self.round_trip
         self.round_trip = (
             took
@@ -310,7 +317,11 @@ class RateLimitGovernor:
             return 0.0
         refill = self._gate_refill()
         in_flight = self._sent - latest.seq
-        predicted = latest.remaining - in_flight + refill * (now - latest.at)
+        # Auth0 took the reading before its answer travelled back, and the next request
+        # takes its token after travelling there: the bucket refills over that time too.
+        # Half the fastest round trip counts it with room for jitter and slow answers.
+        unseen = ROUND_TRIP_CREDIT * (self._fastest_round_trip or 0.0)
+        predicted = latest.remaining - in_flight + refill * (now - latest.at + unseen)
         if predicted >= 1:
             return 0.0
         return (1 - predicted) / refill
