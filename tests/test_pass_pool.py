@@ -36,19 +36,18 @@ def assert_each_event_once(result, expected: set[str]) -> None:
     assert set(delivered) == expected
 
 
-def test_a_long_pass_starts_its_helpers_after_one_page_of_its_own(emulator_factory):
-    # The survey read the pass's first page; the caller reads one more alone, waiting a whole
-    # round trip for it, and then helpers join: not a few pages on one reader while a full
-    # bucket wastes its refill. (The round trip is long beside a thread's start, so the order
-    # does not depend on the machine's speed.)
+def test_a_long_pass_starts_its_helpers_with_the_page_after_the_surveys(emulator_factory):
+    # The survey read the pass's first page and timed a round trip of 150 ms: the network's.
+    # Helpers join as soon as the caller reads on, not a page later while a full bucket wastes
+    # its refill. (The round trip is long beside a thread's start, so the order does not
+    # depend on the machine's speed.)
     emulator = emulator_factory(BUSY, rate_limit=50, burst=50, latency_ms=150)
 
     run_sync(every_user_pass(emulator))
 
     reads = sorted(checkpoint_reads(emulator), key=lambda r: r.started)
-    surveyed, alone, after = reads[0], reads[1], reads[2:]
-    assert alone.started >= surveyed.finished
-    assert all(r.started >= alone.finished for r in after)
+    surveyed, after = reads[0], reads[1:]
+    assert all(r.started >= surveyed.finished for r in after)
     batch = [r for r in after if r.started < after[0].finished]
     assert len(batch) > 1
 

@@ -43,8 +43,9 @@ RETENTION_SUSPECT_GAP = datetime.timedelta(hours=1)
 CALLER_BUSY_SHARE = 0.5
 # How long the caller's work is measured before a helper is added, once helpers run.
 BUSY_WINDOW_SECONDS = 0.2
-# The first helpers join once the caller waited this long for one page of its own: a page
-# costs it a few milliseconds of CPU, so a wait ten times that is the network's round trip.
+# The first helpers join once a round trip took this long (the survey's, or the caller's wait
+# for a page of its own): a page costs a few milliseconds of CPU, so a wait ten times that is
+# the network's round trip.
 FIRST_HELPERS_WAIT_SECONDS = 0.02
 # Pages each reader may have waiting: readers pause when the queue holds this many per
 # reader, and go on once it holds a quarter of that. Waking a reader for every page taken, or
@@ -90,11 +91,13 @@ def pass_pages(
     backfill: list[UserCutoff],
     in_flight: Callable[[], int],
     max_in_flight: int,
+    round_trip: Callable[[], float | None] = lambda: None,
 ) -> Iterator[PassPage]:
     """The backfill users' events up to the start, then every event of the tenant after it.
 
     `in_flight` says how many slices to read at once now; `max_in_flight` 1 reads them one
-    request at a time on the caller's thread.
+    request at a time on the caller's thread. `round_trip` is the round trip measured so far
+    (None: not yet).
     """
     for user in backfill:
         seen: set[str] = set()
@@ -108,7 +111,8 @@ def pass_pages(
             yield PassPage([DecodedEvent(e) for e in kept], None)
     board = SliceBoard(read.gaps, events_per_second=read.events_per_second, until=read.run_started)
     slices = SliceReader(log, board, read)
-    yield from ReaderPool(board, slices.pages, in_flight, max_in_flight).pages()
+    pool = ReaderPool(board, slices.pages, in_flight, max_in_flight, round_trip=round_trip)
+    yield from pool.pages()
 
 
 class SliceReader:
@@ -229,10 +233,13 @@ class ReaderPool:
         read: Callable[[Slice], Iterator[PassPage]],
         in_flight: Callable[[], int],
         max_in_flight: int,
+        *,
+        round_trip: Callable[[], float | None] = lambda: None,
     ) -> None:
         self._board = board
         self._read = read
         self._in_flight = in_flight
+        self._round_trip = round_trip
         self._helpers_allowed = max_in_flight > 1
         self._cancelled = threading.Event()
         self._queue: queue.SimpleQueue[t.Any] = queue.SimpleQueue()
@@ -306,14 +313,16 @@ class ReaderPool:
     def _caller_waits(self) -> bool:
         """Whether, over the last window, the caller's thread spent most of its time waiting
         for pages and less than its busy share on the CPU. A window shorter than
-        BUSY_WINDOW_SECONDS says nothing yet (no, and it goes on), except, before the first
-        helpers, one in which the caller waited FIRST_HELPERS_WAIT_SECONDS: a round trip that
-        long is the network's, and a full bucket wastes its refill while one reader reads on
-        alone."""
+        BUSY_WINDOW_SECONDS says nothing yet (no, and it goes on), except before the first
+        helpers: a round trip of FIRST_HELPERS_WAIT_SECONDS, the survey's or the caller's own
+        wait for a page, is the network's, and a full bucket wastes its refill while one
+        reader reads on alone."""
         now = time.monotonic()
         then_cpu, then_waited, then = self._measured
         window = now - then
         waited = self._waited - then_waited
+        if not self._grown and (self._round_trip() or 0.0) >= FIRST_HELPERS_WAIT_SECONDS:
+            return True
         if window < BUSY_WINDOW_SECONDS and (self._grown or waited < FIRST_HELPERS_WAIT_SECONDS):
             return False
         cpu = time.thread_time()
