@@ -3,7 +3,8 @@
 `plan.py` chooses from plain values; this module gets them: the selected users (from the
 settings or listed from the tenant), the tenant's user total, its newest events, where needed
 its oldest, and the first page a pass would read, all with as few requests as the choice
-allows. Pages read here are handed on, so that the run does not read them twice.
+allows (the user total beside the oldest events, unless `max_concurrency` is 1). Pages read
+here are handed on, so that the run does not read them twice.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import dataclasses
 import datetime
 import logging
 import typing as t
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from http import HTTPStatus
@@ -82,6 +84,7 @@ class Surveyor:
         self._no_user_events = no_user_events
         self._no_user_position = no_user_position
         self._first_users_page: dict[str, t.Any] | None = None
+        self._users_counted: Future[int | None] | None = None
         self._first_pass_page: LogPage | None = None
 
     def survey(self) -> Survey:
@@ -141,6 +144,8 @@ class Surveyor:
         """The selected users: configured, or listed from the tenant."""
         if self._settings.user_ids is not None:
             return list(self._settings.user_ids)
+        if self._users_counted is not None:
+            self._users_counted.result()  # its first page of users is the listing's too
         listing = self._discovery.discover(self._first_users_page)
         self._session.progress.users_found_by = listing.found_by
         return listing.user_ids
@@ -160,6 +165,10 @@ class Surveyor:
         first_dates: tuple[datetime.datetime, ...] | None = None
         try:
             newest = log.newest()
+            settings = self._settings
+            if strategy != "per_user" and settings.every_user and settings.max_concurrency > 1:
+                # After the first answer, which alone tells the bucket's size.
+                self._count_users_meanwhile()
             oldest_page: list[dict[str, t.Any]] = []
             if (
                 not self._settings.start_date
@@ -239,7 +248,9 @@ class Surveyor:
             users: int | None = len(self._listed_users)
             listed = True
         else:
-            users, listed = self._user_count(), False
+            counted = self._users_counted
+            users = self._user_count() if counted is None else counted.result()
+            listed = False
         position = self._stored.position
         uncovered: tuple[str, ...] = ()
         if position and not every_user and strategy != "per_user":
@@ -275,6 +286,14 @@ class Surveyor:
             for user in self._listed_users
         ]
         return min(c for c in cutoffs if c is not None)
+
+    def _count_users_meanwhile(self) -> None:
+        """Ask for the tenant's user total beside the survey's look at its log: the two are
+        independent, and each round trip the survey waits is one in which a full bucket
+        refills for nothing."""
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="survey-users")
+        self._users_counted = executor.submit(self._user_count)
+        executor.shutdown(wait=False)
 
     def _user_count(self) -> int | None:
         """The tenant's users as user search counts them (1,000 means 1,000 or more)."""

@@ -52,6 +52,20 @@ def test_a_long_pass_starts_its_helpers_with_the_page_after_the_surveys(emulator
     assert len(batch) > 1
 
 
+def test_the_survey_counts_the_users_beside_its_look_at_the_oldest_events(emulator_factory):
+    # The two are independent: once the first answer told the bucket's size, they go together,
+    # a round trip less before the pass starts.
+    emulator = emulator_factory(BUSY, rate_limit=50, burst=50, latency_ms=150)
+
+    run_sync(every_user_pass(emulator))
+
+    searched = {r.query.get("sort"): r for r in search_reads(emulator)}
+    newest, oldest = searched["date:-1"], searched["date:1"]
+    (users,) = [r for r in emulator.request_log if r.endpoint == "users"]
+    assert newest.finished <= users.started < oldest.finished
+    assert oldest.started < users.finished
+
+
 def test_a_busy_first_pass_keeps_several_requests_in_flight(emulator_factory):
     emulator = emulator_factory(BUSY, rate_limit=50, burst=50, latency_ms=50)
     tenant_events = emulator.tenant.event_count
