@@ -210,7 +210,6 @@ class LogPass:
             backfill=backfill,
             in_flight=lambda: governor.in_flight_needed(cap),
             max_in_flight=cap,
-            round_trip=lambda: governor.round_trip,
         )
         paced_state, progress = stream.shared.paced_state, session.progress
         for page in pages:

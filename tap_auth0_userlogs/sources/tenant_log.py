@@ -10,8 +10,10 @@ event indexed late gets a later log_id, so a pass needs no look-back.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
+import time
 import typing as t
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -48,6 +50,8 @@ class LogPage:
 
     events: list[LogEvent]
     position: str
+    # Seconds the reader waited for it, where it was read alone (`first_page`).
+    waited: float = 0.0
 
 
 class TenantLog:
@@ -59,8 +63,11 @@ class TenantLog:
         self._url = f"{base_url}{endpoints.LOGS}"
 
     def first_page(self, position: str) -> LogPage:
-        """The first page of a pass from `position` (empty at the end of the log)."""
-        return next(self.pass_from(position), LogPage([], position))
+        """The first page of a pass from `position` (empty at the end of the log), and how
+        long it took to read."""
+        started = time.monotonic()
+        page = next(self.pass_from(position), LogPage([], position))
+        return dataclasses.replace(page, waited=time.monotonic() - started)
 
     def pass_from(self, position: str, first: LogPage | None = None) -> Iterator[LogPage]:
         """Every event after `position`, page by page, until Auth0 answers an empty page.

@@ -43,14 +43,17 @@ RETENTION_SUSPECT_GAP = datetime.timedelta(hours=1)
 CALLER_BUSY_SHARE = 0.5
 # How long the caller's work is measured before a helper is added, once helpers run.
 BUSY_WINDOW_SECONDS = 0.2
-# The first helpers join once a round trip took this long (the survey's, or the caller's wait
-# for a page of its own): a page costs a few milliseconds of CPU, so a wait ten times that is
-# the network's round trip.
+# The first helpers join once a page of the pass took this long to read (the survey's first
+# page, or the caller's own): a page costs a few milliseconds of CPU, so a wait ten times that
+# is the network's round trip.
 FIRST_HELPERS_WAIT_SECONDS = 0.02
 # Pages each reader may have waiting: readers pause when the queue holds this many per
 # reader, and go on once it holds a quarter of that. Waking a reader for every page taken, or
 # letting it poll, cost more CPU in thread switches than reading the page.
 PAGES_QUEUED_PER_READER = 4
+# And this many in all, however many readers: each reader also holds the page it has read
+# while it waits for room, so memory is bounded by this plus one page a reader.
+MAX_PAGES_QUEUED = 32
 
 logger = logging.getLogger("tap-auth0-userlogs.tenant_pass")
 
@@ -91,13 +94,11 @@ def pass_pages(
     backfill: list[UserCutoff],
     in_flight: Callable[[], int],
     max_in_flight: int,
-    round_trip: Callable[[], float | None] = lambda: None,
 ) -> Iterator[PassPage]:
     """The backfill users' events up to the start, then every event of the tenant after it.
 
     `in_flight` says how many slices to read at once now; `max_in_flight` 1 reads them one
-    request at a time on the caller's thread. `round_trip` is the round trip measured so far
-    (None: not yet).
+    request at a time on the caller's thread.
     """
     for user in backfill:
         seen: set[str] = set()
@@ -111,7 +112,8 @@ def pass_pages(
             yield PassPage([DecodedEvent(e) for e in kept], None)
     board = SliceBoard(read.gaps, events_per_second=read.events_per_second, until=read.run_started)
     slices = SliceReader(log, board, read)
-    pool = ReaderPool(board, slices.pages, in_flight, max_in_flight, round_trip=round_trip)
+    first_wait = read.first.waited if read.first is not None else 0.0
+    pool = ReaderPool(board, slices.pages, in_flight, max_in_flight, first_wait=first_wait)
     yield from pool.pages()
 
 
@@ -218,11 +220,12 @@ class SliceReader:
 
 class ReaderPool:
     """Reads the board's slices: one on the caller's thread, more on helper threads, as many
-    as `in_flight` says, whose pages reach the caller through a queue of a few pages each.
+    as `in_flight` says, whose pages reach the caller through a queue of a few pages each
+    (MAX_PAGES_QUEUED at most, so memory stays flat however many read).
 
-    A pass that one reader serves runs as it would without a pool. Helpers are added one at a
-    time, only while the queue is empty and the caller's thread spends most of its time
-    waiting: where the caller's own work on the pages is what bounds the pass, more readers
+    A pass that one reader serves runs as it would without a pool. Helpers are added, up to
+    what `in_flight` asks, only while the queue is empty and the caller's thread spends most
+    of its time waiting: where the caller's own work on the pages is what bounds the pass, more readers
     would only wait, and cost CPU in every hand-over of the interpreter lock. With
     `max_in_flight` 1 there are no helpers.
     """
@@ -234,16 +237,19 @@ class ReaderPool:
         in_flight: Callable[[], int],
         max_in_flight: int,
         *,
-        round_trip: Callable[[], float | None] = lambda: None,
+        first_wait: float = 0.0,
     ) -> None:
         self._board = board
         self._read = read
         self._in_flight = in_flight
-        self._round_trip = round_trip
+        # Seconds the survey waited for the pass's first page, read before the pool started.
+        self._first_wait = first_wait
         self._helpers_allowed = max_in_flight > 1
         self._cancelled = threading.Event()
         self._queue: queue.SimpleQueue[t.Any] = queue.SimpleQueue()
-        self._room = threading.Event()  # set while helpers may queue pages
+        # Helpers wait on it while the queue is full (from its high water to its low).
+        self._room = threading.Condition()
+        self._full = False
         self._live = 0  # helpers reading
         # The caller thread's CPU, its time waiting for pages, and the wall clock, when its
         # busy share was last measured.
@@ -279,11 +285,11 @@ class ReaderPool:
                     return
         finally:
             self._cancelled.set()
-            self._room.set()
+            self._make_room()
 
     def _received(self, item: object) -> Iterator[PassPage]:
-        if not self._room.is_set() and self._queue.qsize() <= self._low_water():
-            self._room.set()
+        if self._full and self._queue.qsize() <= self._low_water():
+            self._make_room()
         if item is _DONE:
             self._live -= 1
         elif isinstance(item, BaseException):
@@ -291,8 +297,11 @@ class ReaderPool:
         else:
             yield t.cast("PassPage", item)
 
+    def _high_water(self) -> int:
+        return min(PAGES_QUEUED_PER_READER * self._live, MAX_PAGES_QUEUED)
+
     def _low_water(self) -> int:
-        return PAGES_QUEUED_PER_READER * self._live // 4
+        return self._high_water() // 4
 
     def _grow(self) -> None:
         """Start helpers up to what is needed, while they are not ahead of the caller, the
@@ -306,7 +315,7 @@ class ReaderPool:
         while wanted and self._board.has_work():
             wanted -= 1
             self._live += 1
-            self._room.set()
+            self._make_room()
             name = f"log-slices-{self._live}"
             threading.Thread(target=self._serve, name=name, daemon=True).start()
 
@@ -314,14 +323,15 @@ class ReaderPool:
         """Whether, over the last window, the caller's thread spent most of its time waiting
         for pages and less than its busy share on the CPU. A window shorter than
         BUSY_WINDOW_SECONDS says nothing yet (no, and it goes on), except before the first
-        helpers: a round trip of FIRST_HELPERS_WAIT_SECONDS, the survey's or the caller's own
-        wait for a page, is the network's, and a full bucket wastes its refill while one
-        reader reads on alone."""
+        helpers: a wait of FIRST_HELPERS_WAIT_SECONDS for a page of the pass (the survey's
+        first, or one of the caller's own) is the network's round trip, and a full bucket
+        wastes its refill while one reader reads on alone."""
         now = time.monotonic()
         then_cpu, then_waited, then = self._measured
         window = now - then
         waited = self._waited - then_waited
-        if not self._grown and (self._round_trip() or 0.0) >= FIRST_HELPERS_WAIT_SECONDS:
+        if not self._grown and self._first_wait >= FIRST_HELPERS_WAIT_SECONDS:
+            self._measured = (time.thread_time(), self._waited, now)
             return True
         if window < BUSY_WINDOW_SECONDS and (self._grown or waited < FIRST_HELPERS_WAIT_SECONDS):
             return False
@@ -341,15 +351,25 @@ class ReaderPool:
             self._put(_DONE)
 
     def _put(self, item: object) -> bool:
-        """Queue `item` once there is room; False when the pass was cancelled meanwhile."""
-        while item is not _DONE and not self._room.is_set():
-            self._room.wait()
-        if self._cancelled.is_set():
-            return False
-        self._queue.put(item)
-        if self._queue.qsize() >= PAGES_QUEUED_PER_READER * self._live:
-            self._room.clear()
+        """Queue `item` once there is room; False when the pass was cancelled meanwhile.
+        Under the lock, so that readers woken together do not all queue past the high water."""
+        with self._room:
+            while item is not _DONE and self._full and not self._cancelled.is_set():
+                self._room.wait()
+            if self._cancelled.is_set():
+                return False
+            self._queue.put(item)
+            if self._queue.qsize() >= self._high_water():
+                self._full = True
         return True
+
+    def _make_room(self) -> None:
+        """Wake the helpers: to queue pages, if the queue is below its high water (which a new
+        helper raises), and to see a cancelled pass."""
+        with self._room:
+            if self._queue.qsize() < self._high_water():
+                self._full = False
+            self._room.notify_all()
 
 
 _DONE = object()
