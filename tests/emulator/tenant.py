@@ -607,7 +607,13 @@ class Tenant:
             )
             pool = [e for events in lists for e in _within(events, window)]
             found: list[LogEvent] = [e for e in self._retained(pool) if matches(e.data)]
-            found.sort(key=key, reverse=descending)
+            if sort_field == "date" and len(lists) == 1:
+                # One list, kept in (date, log_id) order: the sort's order already, and
+                # sorting 30,000 events again cost the first search a tenth of a second.
+                if descending:
+                    found.reverse()
+            else:
+                found.sort(key=key, reverse=descending)
             if self.backlog is not None:
                 derived = self.backlog.search(
                     matches,

@@ -144,3 +144,24 @@ def test_date_windows_reach_past_the_cap(emulator_factory):
                 break
     assert seen == emulator.tenant.expected_log_ids([user_id])
     assert len(seen) == 1500
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_a_date_sort_orders_by_date_then_log_id_with_or_without_users(descending):
+    # The tenant keeps its events in (date, log_id) order and serves a date sort from it
+    # without sorting again: the same order as sorting them.
+    tenant = Tenant.generate(TenantSpec(users=30, events_per_user=(0, 40), seed=5))
+    alice = tenant.user_ids()[0]
+    same_time = "2026-03-01T00:00:00.000Z"
+    for _ in range(3):  # ties on the date fall back to log_id
+        tenant.add_event(alice, date=same_time)
+        tenant.add_event(tenant.user_ids()[1], date=same_time)
+
+    def order(user_ids):
+        found = tenant.search_events(lambda data: True, user_ids, "date", descending)
+        return [(e.ts, e.log_id) for e in found]
+
+    for user_ids in (None, {alice}):
+        served = order(user_ids)
+        assert served == sorted(served, reverse=descending)
+        assert len(served) == len(set(served)) > 3
