@@ -224,10 +224,10 @@ class ReaderPool:
     (MAX_PAGES_QUEUED at most, so memory stays flat however many read).
 
     A pass that one reader serves runs as it would without a pool. Helpers are added, up to
-    what `in_flight` asks, only while the queue is empty and the caller's thread spends most
-    of its time waiting: where the caller's own work on the pages is what bounds the pass, more readers
-    would only wait, and cost CPU in every hand-over of the interpreter lock. With
-    `max_in_flight` 1 there are no helpers.
+    what `in_flight` asks and at most doubling the readers at a time, only while the queue is
+    empty and the caller's thread spends most of its time waiting: where the caller's own
+    work on the pages is what bounds the pass, more readers would only wait, and cost CPU in
+    every hand-over of the interpreter lock. With `max_in_flight` 1 there are no helpers.
     """
 
     def __init__(
@@ -305,10 +305,13 @@ class ReaderPool:
 
     def _grow(self) -> None:
         """Start helpers up to what is needed, while they are not ahead of the caller, the
-        caller waits more than it works, and there is work."""
+        caller waits more than it works, and there is work: at most as many as read now, so
+        that the readers at most double each time the caller is seen waiting. Where the
+        caller's own work binds, it stops waiting after a few helpers, before `in_flight` of
+        them (128 on a roomy bucket) contend with it for the interpreter and hold a page each."""
         if not (self._helpers_allowed and self._queue.empty()):
             return
-        wanted = self._in_flight() - 1 - self._live
+        wanted = min(self._in_flight() - 1 - self._live, self._live + 1)
         if wanted <= 0 or not self._caller_waits():
             return
         self._grown = True
