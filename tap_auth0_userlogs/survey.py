@@ -165,8 +165,7 @@ class Surveyor:
         first_dates: tuple[datetime.datetime, ...] | None = None
         try:
             newest = log.newest()
-            settings = self._settings
-            if strategy != "per_user" and settings.every_user and settings.max_concurrency > 1:
+            if self._counts_users(strategy) and self._settings.max_concurrency > 1:
                 # After the first answer, which alone tells the bucket's size.
                 self._count_users_meanwhile()
             oldest_page: list[dict[str, t.Any]] = []
@@ -244,13 +243,12 @@ class Surveyor:
         oldest: datetime.datetime | None,
     ) -> Inputs:
         every_user = self._settings.every_user
-        if strategy == "per_user" or not every_user:
-            users: int | None = len(self._listed_users)
-            listed = True
-        else:
+        if self._counts_users(strategy):
             counted = self._users_counted
-            users = self._user_count() if counted is None else counted.result()
+            users: int | None = self._user_count() if counted is None else counted.result()
             listed = False
+        else:
+            users, listed = len(self._listed_users), True
         position = self._stored.position
         uncovered: tuple[str, ...] = ()
         if position and not every_user and strategy != "per_user":
@@ -286,6 +284,11 @@ class Surveyor:
             for user in self._listed_users
         ]
         return min(c for c in cutoffs if c is not None)
+
+    def _counts_users(self, strategy: str) -> bool:
+        """Whether the plan weighs the tenant's user total (every user, a pass possible) rather
+        than the users listed."""
+        return strategy != "per_user" and self._settings.every_user
 
     def _count_users_meanwhile(self) -> None:
         """Ask for the tenant's user total beside the survey's look at its log: the two are
