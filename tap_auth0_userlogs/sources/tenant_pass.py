@@ -318,9 +318,9 @@ class ReaderPool:
         while wanted and self._board.has_work():
             wanted -= 1
             self._live += 1
-            self._make_room()
             name = f"log-slices-{self._live}"
             threading.Thread(target=self._serve, name=name, daemon=True).start()
+        self._make_room()  # the new readers raised the high water
 
     def _caller_waits(self) -> bool:
         """Whether, over the last window, the caller's thread spent most of its time waiting
